@@ -1,0 +1,63 @@
+/* store_sqlite_int.h — the SQLite backend's private state, shared by
+ * store_sqlite.c (open/close, writing) and store_sqlite_read.c (queries).
+ * Nothing outside store/ includes this.
+ */
+#ifndef CT_STORE_SQLITE_INT_H
+#define CT_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "store.h"
+
+#define CT_SCHEMA_VERSION 1
+
+/* Statement slots the read side may use freely (store_sqlite_read.c):
+ * prepare lazily with ct_sqlite_prep(s, &s->rd[i], sql); store_close
+ * finalizes every non-NULL slot. */
+#define CT_SQLITE_RD_SLOTS 16
+
+/* One cached object identity -> newest row id (write side). */
+struct ct_objcache_ent {
+    int64_t host;
+    uint32_t kind;
+    uint64_t dev, ino;
+    unsigned char *name; size_t name_len;   /* non-file kinds without ino */
+    int64_t id;
+    int used;
+};
+
+struct store {
+    sqlite3 *db;
+    char err[512];
+    int in_txn;
+    int readonly;
+
+    /* write side, prepared at open in STORE_WRITE */
+    sqlite3_stmt *host_get, *host_ins;
+    sqlite3_stmt *proc_ins, *proc_prev_image, *proc_by_pid, *proc_end;
+    sqlite3_stmt *obj_maxver, *obj_newest, *obj_by_name, *obj_ins;
+    sqlite3_stmt *flow_ins, *flow_upd;
+
+    /* open-addressing hash: object identity -> id (see store_sqlite.c) */
+    struct ct_objcache_ent *oc;
+    size_t oc_cap, oc_n;
+
+    /* the last flow row inserted or extended, for merging */
+    int have_last;
+    int64_t last_id;
+    struct store_flow last;
+
+    /* read side (store_sqlite_read.c) */
+    sqlite3_stmt *rd[CT_SQLITE_RD_SLOTS];
+};
+
+/* Fills s->err with "WHAT: <sqlite error>" and returns -1. */
+int ct_sqlite_fail(struct store *s, const char *what);
+
+/* Prepares `sql` into *st the first time (persistent); later calls only
+ * reset and clear bindings.  Returns 0, or -1 with s->err filled. */
+int ct_sqlite_prep(struct store *s, sqlite3_stmt **st, const char *sql);
+
+#endif
