@@ -33,6 +33,7 @@ struct store {
     char err[512];
     int in_txn;
     int readonly;
+    int64_t data_version;   /* PRAGMA data_version at the last begin */
 
     /* write side, prepared at open in STORE_WRITE */
     sqlite3_stmt *host_get, *host_ins;
@@ -44,10 +45,9 @@ struct store {
     struct ct_objcache_ent *oc;
     size_t oc_cap, oc_n;
 
-    /* the last flow row inserted or extended, for merging */
-    int have_last;
-    int64_t last_id;
-    struct store_flow last;
+    /* the last flow row inserted or extended per process (direct-mapped
+     * by proc id), so interleaved processes still merge their runs */
+    struct ct_lastflow { int64_t id; struct store_flow f; } last[64];
 
     /* read side (store_sqlite_read.c) */
     sqlite3_stmt *rd[CT_SQLITE_RD_SLOTS];
