@@ -1,0 +1,130 @@
+/* ct_wire.h — the record stream from the tracker (a Valgrind tool, no libc)
+ * to the collector (crosstag run / later crosstagd).
+ *
+ * One Unix stream connection per tracked process image: the tracker
+ * reconnects after fork and a new valgrind connects after exec.  The stream
+ * is a sequence of messages, each starting with ct_msg_hdr; len counts the
+ * whole message (header included) and is a multiple of 8.  Integers are
+ * little-endian (host order on amd64).  Variable-length byte strings (paths,
+ * argv) follow the fixed part; they are raw bytes, not NUL-terminated, and
+ * may hold any byte but NUL (argv is NUL-separated).
+ *
+ * Offsets and lengths are 64-bit everywhere.  New message types may be added
+ * (replay will need syscall results); a reader skips types it does not know,
+ * so only CT_WIRE_VERSION bumps break compatibility.
+ *
+ * This header must compile both inside the tool (no libc: the tool defines
+ * CT_IN_TOOL and maps the fixed-width types itself) and in normal C11 code.
+ */
+#ifndef CT_WIRE_H
+#define CT_WIRE_H
+
+#ifndef CT_IN_TOOL
+#include <stdint.h>
+#endif
+
+#define CT_WIRE_MAGIC   0x31575443u   /* "CTW1" */
+#define CT_WIRE_VERSION 1u
+#define CT_WIRE_MAXMSG  (64u * 1024u) /* no message is longer */
+
+enum ct_msg_type {
+    CT_MSG_HELLO  = 1, /* first message of every connection */
+    CT_MSG_OBJECT = 2, /* binds a connection-local handle to an object */
+    CT_MSG_FLOW   = 3, /* sink range <- source range */
+    CT_MSG_EXIT   = 4, /* last message: the process image ends */
+    CT_MSG_NOTE   = 5, /* a warning the user should see (text) */
+};
+
+struct ct_msg_hdr {
+    uint32_t type;
+    uint32_t len;
+};
+
+/* HELLO: one process image.  (pid, start_ticks) identifies a process on a
+ * host for the whole boot; exec_seq counts execs of that pid seen by the
+ * tracker (0 for the image started by fork or by crosstag run itself,
+ * incremented by one after every execve). */
+struct ct_msg_hello {
+    struct ct_msg_hdr h;
+    uint32_t magic;        /* CT_WIRE_MAGIC */
+    uint32_t version;      /* CT_WIRE_VERSION */
+    int32_t  pid;
+    int32_t  ppid;
+    uint32_t uid;
+    uint32_t exec_seq;
+    uint64_t start_ticks;  /* field 22 of /proc/PID/stat */
+    uint64_t time_ns;      /* CLOCK_REALTIME when the image started */
+    uint32_t exe_len;      /* bytes of the executable path that follow */
+    uint32_t argv_len;     /* then bytes of argv, each arg NUL-terminated */
+};
+
+enum ct_obj_kind {
+    CT_OBJ_FILE   = 1,  /* regular file: dev, ino valid; name "file:/abs/path" */
+    CT_OBJ_PIPE   = 2,  /* pipe or FIFO: ino is the pipe inode; "pipe:INO" or "fifo:/path" */
+    CT_OBJ_SOCKET = 3,  /* socket: ino is the socket inode; "socket:INO" (later tcp:/udp:/unix:) */
+    CT_OBJ_TTY    = 4,  /* terminal: "tty:/dev/pts/N" */
+    CT_OBJ_DEVICE = 5,  /* other character/block device: "dev:/dev/null" */
+    CT_OBJ_OTHER  = 6,  /* eventfd, anon inode...: "anon:..." */
+};
+
+/* Object flags. */
+#define CT_OBJF_NEWVER  0x1u  /* this process started a new version of the file
+                                 (created it, or opened it with O_TRUNC /
+                                 truncated it to 0): earlier content is gone */
+#define CT_OBJF_SOURCE  0x2u  /* its bytes are labelled when read */
+
+struct ct_msg_object {
+    struct ct_msg_hdr h;
+    uint32_t handle;       /* connection-local, >= 1, never reused on a connection */
+    uint32_t kind;         /* enum ct_obj_kind */
+    uint64_t dev;
+    uint64_t ino;
+    int64_t  mtime_ns;     /* st_mtime when declared (files) */
+    uint64_t size;         /* st_size when declared (files) */
+    uint64_t time_ns;      /* when declared */
+    uint32_t flags;        /* CT_OBJF_* */
+    uint32_t name_len;     /* then name bytes: "file:/abs/path", "pipe:123"... */
+};
+
+enum ct_flow_mode {
+    CT_MODE_ALIGNED = 0,   /* sink_len == src_len; sink byte i from source byte i */
+    CT_MODE_ALL     = 1,   /* every sink byte depends on every source byte */
+};
+
+/* FLOW: bytes [sink_off, sink_off+sink_len) of object `sink` were written by
+ * this process at time_ns, computed from bytes [src_off, src_off+src_len) of
+ * object `src`, which the process read at src_time_ns. */
+struct ct_msg_flow {
+    struct ct_msg_hdr h;
+    uint32_t sink;         /* object handle */
+    uint32_t src;          /* object handle */
+    uint64_t sink_off;
+    uint64_t sink_len;
+    uint64_t src_off;
+    uint64_t src_len;
+    uint64_t time_ns;      /* when the sink syscall completed */
+    uint64_t src_time_ns;  /* when the source bytes were read */
+    uint32_t mode;         /* enum ct_flow_mode */
+    uint32_t sysno;        /* syscall number of the sink (amd64) */
+};
+
+/* EXIT: status is the exit code, or 128+signal when killed by a signal the
+ * tracker saw; lost counts flow records the tracker could not send. */
+struct ct_msg_exit {
+    struct ct_msg_hdr h;
+    int32_t  status;
+    uint32_t pad;
+    uint64_t time_ns;
+    uint64_t lost;
+};
+
+/* NOTE: free text (a warning), note_len bytes follow. */
+struct ct_msg_note {
+    struct ct_msg_hdr h;
+    uint32_t level;        /* 0 info, 1 warning, 2 error */
+    uint32_t note_len;
+};
+
+#define CT_MSG_ALIGN(n) (((n) + 7u) & ~7u)
+
+#endif

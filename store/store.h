@@ -1,0 +1,91 @@
+/* store.h — where flow records live.  One interface, several backends:
+ * SQLite (store_sqlite*.c, the embedded default) now, PostgreSQL later.
+ * Callers never see SQL.  All offsets are 64-bit; names are raw bytes.
+ *
+ * Errors: functions returning int give 0 on success and -1 on failure, with
+ * a message readable through store_errmsg().  Nothing already committed is
+ * ever lost by a failed call.
+ */
+#ifndef CT_STORE_H
+#define CT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum store_mode { STORE_READ, STORE_WRITE };
+
+/* Opens (and with STORE_WRITE creates, with its folder) the store at `path`.
+ * Returns NULL and fills err (size errlen) on failure: missing file in
+ * STORE_READ, unwritable folder, not a crosstag database, corrupt file. */
+struct store *store_open(const char *path, enum store_mode mode, char *err, size_t errlen);
+void store_close(struct store *s);            /* commits what is pending */
+const char *store_errmsg(struct store *s);
+
+/* ---- writing (collector) ---- */
+int store_begin(struct store *s);             /* batch writes in a transaction */
+int store_commit(struct store *s);
+
+int64_t store_host(struct store *s, const char *name);   /* id, created if new */
+
+struct store_proc {
+    int64_t host;
+    int32_t pid, ppid;
+    uint32_t uid, exec_seq;
+    uint64_t start_ticks, start_ns;
+    const unsigned char *exe;  size_t exe_len;
+    const unsigned char *argv; size_t argv_len;   /* NUL-separated */
+};
+int64_t store_proc_begin(struct store *s, const struct store_proc *p);
+int store_proc_end(struct store *s, int64_t proc, uint64_t end_ns, int32_t status, uint64_t lost);
+
+struct store_obj {
+    int64_t host;
+    uint32_t kind;             /* enum ct_obj_kind (common/ct_wire.h) */
+    uint64_t dev, ino;
+    int64_t mtime_ns;
+    uint64_t size, time_ns;
+    int new_version;           /* CT_OBJF_NEWVER: start a new version */
+    const unsigned char *name; size_t name_len;
+};
+int64_t store_object(struct store *s, const struct store_obj *o);
+
+struct store_flow {
+    int64_t proc;
+    uint64_t time_ns, src_time_ns;
+    uint32_t sysno, mode;      /* enum ct_flow_mode */
+    int64_t sink_obj; uint64_t sink_start, sink_end;
+    int64_t src_obj;  uint64_t src_start, src_end;
+};
+int store_flow(struct store *s, const struct store_flow *f);
+
+/* ---- reading (queries) ---- */
+struct store_objinfo {
+    int64_t id, host;
+    uint32_t kind;
+    uint64_t dev, ino;
+    int64_t version;
+    char host_name[256];
+    unsigned char *name; size_t name_len;   /* owned by the caller after lookup: free() */
+};
+/* Newest version of the object: by (dev, ino) when known (kind FILE), else by name.
+ * Returns 1 found, 0 not found, -1 error. */
+int store_find_object(struct store *s, uint32_t kind, uint64_t dev, uint64_t ino,
+                      const unsigned char *name, size_t name_len, struct store_objinfo *out);
+int store_object_info(struct store *s, int64_t id, struct store_objinfo *out);
+
+struct store_procinfo {
+    int64_t id; int32_t pid; uint64_t start_ticks;
+    unsigned char *argv; size_t argv_len;   /* caller frees */
+};
+int store_proc_info(struct store *s, int64_t id, struct store_procinfo *out);
+
+/* Calls fn for every flow whose sink (by_sink) or source (!by_sink) is `obj` and
+ * whose range overlaps [start, end).  Rows come in id order (id order = time
+ * order on one host).  fn returns 0 to go on, non-zero to stop. */
+typedef int (*store_flow_fn)(void *ctx, int64_t flow_id, const struct store_flow *f);
+int store_flows_overlapping(struct store *s, int by_sink, int64_t obj,
+                            uint64_t start, uint64_t end, store_flow_fn fn, void *ctx);
+
+#endif

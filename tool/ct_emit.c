@@ -1,0 +1,259 @@
+/* ct_emit.c — the record stream to the collector (see ct_emit.h). */
+#include "ct_emit.h"
+#include "ct_objects.h"
+#include "pub_tool_libcfile.h"
+#include "pub_tool_libcproc.h"
+#include "pub_tool_clientstate.h"
+#include "pub_tool_xarray.h"
+#include "pub_tool_vki.h"
+#include "pub_tool_vkiscnums.h"
+
+extern Int VG_(safe_fd)(Int oldfd);   /* exported by the core, not in pub_tool headers */
+
+static Int sock = -1;
+static Bool broken;                   /* the collector went away: count, don't retry */
+static ULong lost;
+static UChar buf[256 * 1024];
+static SizeT used;
+
+/* The flow not yet written, so a run of adjacent flows becomes one record. */
+static struct ct_msg_flow pend;
+static Bool have_pend;
+
+ULong em_lost(void) { return lost; }
+
+static void send_all(const UChar *p, SizeT n)
+{
+    while (n && sock >= 0 && !broken) {
+        /* MSG_NOSIGNAL: a vanished collector must not kill the program. */
+        SysRes r = ct_syscall(__NR_sendto, sock, (UWord)p, n, VKI_MSG_NOSIGNAL, 0, 0);
+        if (sr_isError(r)) {
+            if (sr_Err(r) == VKI_EINTR || sr_Err(r) == VKI_EAGAIN) continue;
+            broken = True;
+            VG_(umsg)("crosstag: lost the connection to the collector; records are counted as lost\n");
+            return;
+        }
+        p += sr_Res(r);
+        n -= sr_Res(r);
+    }
+}
+
+static void flush_buf(void)
+{
+    if (used == 0) return;
+    if (sock < 0 || broken) {
+        used = 0;
+        return;
+    }
+    send_all(buf, used);
+    used = 0;
+}
+
+static void *msg_alloc(UInt type, SizeT fixed, SizeT extra)
+{
+    SizeT len = CT_MSG_ALIGN(fixed + extra);
+    if (used + len > sizeof buf) flush_buf();
+    struct ct_msg_hdr *h = (struct ct_msg_hdr *)(buf + used);
+    VG_(memset)(h, 0, len);
+    h->type = type;
+    h->len = (UInt)len;
+    used += len;
+    return h;
+}
+
+static void write_pend(void)
+{
+    if (!have_pend) return;
+    have_pend = False;
+    if (sock < 0 || broken) { lost++; return; }
+    struct ct_msg_flow *f = msg_alloc(CT_MSG_FLOW, sizeof *f, 0);
+    struct ct_msg_hdr h = f->h;
+    *f = pend;
+    f->h = h;
+}
+
+void em_flow(UInt sink, ULong sink_off, ULong sink_len, UInt src, ULong src_off,
+             ULong src_len, UInt mode, ULong src_time_ns, UInt sysno)
+{
+    if (sink_len == 0) return;
+    obj_declare(obj_by_handle(sink));
+    obj_declare(obj_by_handle(src));
+    if (have_pend && pend.sink == sink && pend.src == src && pend.mode == mode
+        && pend.sysno == sysno && pend.sink_off + pend.sink_len == sink_off) {
+        if (mode == CT_MODE_ALIGNED && pend.src_off + pend.src_len == src_off
+            && pend.src_time_ns == src_time_ns) {
+            pend.sink_len += sink_len;
+            pend.src_len += src_len;
+            return;
+        }
+        if (mode == CT_MODE_ALL && pend.src_off == src_off && pend.src_len == src_len) {
+            pend.sink_len += sink_len;       /* more bytes from the same source range */
+            return;
+        }
+    }
+    write_pend();
+    VG_(memset)(&pend, 0, sizeof pend);
+    pend.sink = sink;
+    pend.src = src;
+    pend.sink_off = sink_off;
+    pend.sink_len = sink_len;
+    pend.src_off = src_off;
+    pend.src_len = src_len;
+    pend.mode = mode;
+    pend.time_ns = ct_now_ns();
+    pend.src_time_ns = src_time_ns;
+    pend.sysno = sysno;
+    have_pend = True;
+}
+
+void em_flush(void)
+{
+    write_pend();
+    flush_buf();
+}
+
+void em_object(const void *vo)
+{
+    const struct ct_obj *o = vo;
+    write_pend();
+    struct ct_msg_object *m = msg_alloc(CT_MSG_OBJECT, sizeof *m, o->name_len);
+    m->handle = o->handle;
+    m->kind = o->kind;
+    m->dev = o->dev;
+    m->ino = o->ino;
+    m->mtime_ns = o->mtime_ns;
+    m->size = o->size;
+    m->time_ns = o->time_ns;
+    m->flags = o->flags;
+    m->name_len = o->name_len;
+    VG_(memcpy)(m + 1, o->name, o->name_len);
+}
+
+void em_note(UInt level, const HChar *fmt, ...)
+{
+    HChar text[1024];
+    va_list vargs;
+    va_start(vargs, fmt);
+    UInt n = VG_(vsnprintf)(text, sizeof text, fmt, vargs);
+    va_end(vargs);
+    if (n >= sizeof text) n = sizeof text - 1;
+    write_pend();
+    struct ct_msg_note *m = msg_alloc(CT_MSG_NOTE, sizeof *m, n);
+    m->level = level;
+    m->note_len = n;
+    VG_(memcpy)(m + 1, text, n);
+    flush_buf();
+}
+
+/* Field 22 of /proc/self/stat: the start time in clock ticks since boot,
+ * which with the pid names a process uniquely for the whole boot. */
+static ULong start_ticks(void)
+{
+    HChar st[1024];
+    Int fd = VG_(fd_open)("/proc/self/stat", VKI_O_RDONLY, 0);
+    if (fd < 0) return 0;
+    Int n = VG_(read)(fd, st, sizeof st - 1);
+    VG_(close)(fd);
+    if (n <= 0) return 0;
+    st[n] = 0;
+    HChar *p = VG_(strrchr)(st, ')');     /* the command name may hold spaces */
+    if (!p) return 0;
+    Int field = 2;
+    for (; *p && field < 22; p++)
+        if (*p == ' ') field++;
+    return VG_(strtoull10)(p, NULL);
+}
+
+static void hello(void)
+{
+    const HChar *exe = VG_(args_the_exename) ? VG_(args_the_exename) : "";
+    SizeT exe_len = VG_(strlen)(exe), argv_len = exe_len + 1;
+    Word nargs = VG_(args_for_client) ? VG_(sizeXA)(VG_(args_for_client)) : 0;
+    for (Word i = 0; i < nargs; i++)
+        argv_len += VG_(strlen)(*(HChar **)VG_(indexXA)(VG_(args_for_client), i)) + 1;
+    if (sizeof(struct ct_msg_hello) + exe_len + argv_len > CT_WIRE_MAXMSG - 8)
+        argv_len = 0;                    /* a huge command line is not worth failing for */
+    struct ct_msg_hello *m = msg_alloc(CT_MSG_HELLO, sizeof *m, exe_len + argv_len);
+    m->magic = CT_WIRE_MAGIC;
+    m->version = CT_WIRE_VERSION;
+    m->pid = VG_(getpid)();
+    m->ppid = VG_(getppid)();
+    m->uid = (UInt)VG_(geteuid)();
+    m->exec_seq = 0;
+    m->start_ticks = start_ticks();
+    m->time_ns = ct_now_ns();
+    m->exe_len = (UInt)exe_len;
+    UChar *p = (UChar *)(m + 1);
+    VG_(memcpy)(p, exe, exe_len);
+    p += exe_len;
+    if (argv_len) {
+        m->argv_len = (UInt)argv_len;
+        VG_(memcpy)(p, exe, exe_len + 1);      /* argv[0] */
+        p += exe_len + 1;
+        for (Word i = 0; i < nargs; i++) {
+            const HChar *a = *(HChar **)VG_(indexXA)(VG_(args_for_client), i);
+            SizeT l = VG_(strlen)(a) + 1;
+            VG_(memcpy)(p, a, l);
+            p += l;
+        }
+    }
+}
+
+static void connect(void)
+{
+    sock = -1;
+    broken = False;
+    if (!ct_opt.socket_path) return;
+    struct vki_sockaddr_un sa;
+    VG_(memset)(&sa, 0, sizeof sa);
+    sa.sun_family = VKI_AF_UNIX;
+    if (VG_(strlen)(ct_opt.socket_path) >= sizeof sa.sun_path) {
+        VG_(umsg)("crosstag: socket path too long: %s\n", ct_opt.socket_path);
+        return;
+    }
+    VG_(strcpy)(sa.sun_path, ct_opt.socket_path);
+    SysRes r = ct_syscall(__NR_socket, VKI_AF_UNIX, VKI_SOCK_STREAM | 02000000 /* SOCK_CLOEXEC */, 0, 0, 0, 0);
+    if (sr_isError(r)) {
+        VG_(umsg)("crosstag: cannot create a socket (error %lu)\n", sr_Err(r));
+        return;
+    }
+    Int fd = (Int)sr_Res(r);
+    r = ct_syscall(__NR_connect, fd, (UWord)&sa, sizeof sa, 0, 0, 0);
+    if (sr_isError(r)) {
+        VG_(umsg)("crosstag: cannot connect to the collector at %s (error %lu): "
+                  "records of this process are lost\n", ct_opt.socket_path, sr_Err(r));
+        VG_(close)(fd);
+        return;
+    }
+    /* Move it to Valgrind's reserved fd range: the program cannot close or
+     * reuse it, and it is close-on-exec. */
+    sock = VG_(safe_fd)(fd);
+}
+
+void em_start(void)
+{
+    connect();
+    hello();
+    flush_buf();
+}
+
+void em_child_after_fork(void)
+{
+    if (sock >= 0) VG_(close)(sock);   /* the parent's connection stays the parent's */
+    used = 0;
+    have_pend = False;
+    connect();
+    hello();
+    obj_redeclare_all();
+    flush_buf();
+}
+
+void em_exit(Int status)
+{
+    write_pend();
+    struct ct_msg_exit *m = msg_alloc(CT_MSG_EXIT, sizeof *m, 0);
+    m->status = status;
+    m->time_ns = ct_now_ns();
+    m->lost = lost;
+    flush_buf();
+}

@@ -1,0 +1,18 @@
+/* ct_emit.h — the tracker's side of the record stream (common/ct_wire.h):
+ * a Unix socket to the collector, buffered, flushed before every sink
+ * syscall returns so a crash of the program loses nothing it already did. */
+#ifndef CT_EMIT_H
+#define CT_EMIT_H
+#include "ct_tool.h"
+
+void em_start(void);                 /* connect and say HELLO */
+void em_child_after_fork(void);      /* new connection for the child */
+void em_object(const void *obj);     /* const struct ct_obj * */
+void em_flow(UInt sink, ULong sink_off, ULong sink_len, UInt src, ULong src_off,
+             ULong src_len, UInt mode, ULong src_time_ns, UInt sysno);
+void em_note(UInt level, const HChar *fmt, ...) PRINTF_CHECK(2, 3);
+void em_flush(void);
+void em_exit(Int status);
+ULong em_lost(void);
+
+#endif

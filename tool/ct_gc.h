@@ -1,0 +1,12 @@
+/* ct_gc.h — collection of label sets and vectors no longer referenced. */
+#ifndef CT_GC_H
+#define CT_GC_H
+#include "ct_tool.h"
+
+void gc_thread_created(ThreadId tid);
+void gc_thread_exited(ThreadId tid);
+/* Run at a syscall: no IR temporary is live there, so every set or vector
+ * still in use is held by shadow memory or a shadow register. */
+void gc_maybe(void);
+
+#endif

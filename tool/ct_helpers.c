@@ -1,0 +1,165 @@
+/* ct_helpers.c — run-time helpers for instrumented code (see ct_helpers.h).
+ *
+ * The fast path of every helper is "nothing labelled here": loads and
+ * stores first look for the shadow secondary and return when there is none,
+ * which is the state of all memory until a source is read.  The translator
+ * (ct_translate.c) already skips calls whose inputs are all clean, so the
+ * remaining helpers run only on labelled data.
+ */
+#include "ct_helpers.h"
+#include "ct_shadow.h"
+
+SW ct_h_load(Addr a, UWord size)
+{
+    UInt *s0 = sh_sec_of(a), *s1 = sh_sec_of(a + size - 1);
+    if (LIKELY(s0 == NULL && s1 == NULL)) return 0;
+    UInt ids[SW_MAXB];
+    if (s0 && s0 == s1) {
+        /* Within one secondary: check for all-clean before building a word. */
+        const UInt *p = s0 + (a & SH_SEC_MASK);
+        UWord i;
+        for (i = 0; i < size && p[i] == 0; i++) ;
+        if (i == size) return 0;
+        /* Whole run of consecutive direct labels: the copy case. */
+        if (!lab_is_set(p[0]) && p[0] != 0) {
+            for (i = 1; i < size && p[i] == p[0] + i; i++) ;
+            if (i == size && p[0] + (size - 1) < CT_SET_BASE) return sw_make(SW_LIN, 0, p[0]);
+        }
+        return sw_from_bytes(p, (UInt)size);
+    }
+    sh_get_range(a, size, ids);
+    return sw_from_bytes(ids, (UInt)size);
+}
+
+void ct_h_store(Addr a, UWord size, SW w)
+{
+    UInt *s0 = sh_sec_of(a);
+    if (LIKELY(w == 0)) {
+        if (LIKELY(s0 == NULL && sh_sec_of(a + size - 1) == NULL)) return;
+        sh_fill(a, size, 0);
+        return;
+    }
+    if (SW_KIND(w) == SW_LIN && SW_LEN(w) == 0) { sh_linear(a, size, SW_ID(w)); return; }
+    if (SW_KIND(w) == SW_UNI && SW_LEN(w) == 0) { sh_fill(a, size, SW_ID(w)); return; }
+    UInt ids[SW_MAXB];
+    sw_to_bytes(w, (UInt)size, ids);
+    sh_put_range(a, size, ids);
+}
+
+/* Dirty helpers with a memory effect (e.g. x87 state save, AES on memory)
+ * read and write memory as a lump: every byte gets the union of everything. */
+SW ct_h_load_collapsed(Addr a, UWord size)
+{
+    UInt u = 0;
+    if (!sh_any(a, size)) return 0;
+    for (UWord i = 0; i < size; i++) u = lab_union(u, sh_get(a + i));
+    return sw_make(SW_UNI, 0, u);
+}
+
+void ct_h_store_collapsed(Addr a, UWord size, SW w, UWord wsize)
+{
+    sh_fill(a, size, sw_collapse(w, (UInt)wsize));
+}
+
+/* The generic rule for computations: every byte of the result depends on
+ * every byte of every operand. */
+SW ct_h_union2(SW a, UWord asize, SW b, UWord bsize)
+{
+    UInt u = lab_union(sw_collapse(a, (UInt)asize), sw_collapse(b, (UInt)bsize));
+    return sw_make(SW_UNI, 0, u);
+}
+
+/* And/Or/Xor: byte i of the result depends on byte i of each operand only,
+ * so labels stay per byte (masking a copied word keeps it exact). */
+SW ct_h_bytewise(SW a, SW b, UWord size)
+{
+    if (a == 0) return b;
+    if (b == 0) return a;
+    UInt ia[SW_MAXB], ib[SW_MAXB];
+    sw_to_bytes(a, (UInt)size, ia);
+    sw_to_bytes(b, (UInt)size, ib);
+    for (UWord i = 0; i < size; i++) ia[i] = lab_union(ia[i], ib[i]);
+    return sw_from_bytes(ia, (UInt)size);
+}
+
+/* Bytes [from, from+n) of a value: narrowing and partial register reads. */
+SW ct_h_sub(SW w, UWord from, UWord n)
+{
+    if (w == 0) return 0;
+    UInt len = SW_LEN(w);
+    switch (SW_KIND(w)) {
+    case SW_UNI:
+        if (len == 0) return w;
+        return from >= len ? 0 : sw_make(SW_UNI, len - from >= n ? 0 : len - (UInt)from, SW_ID(w));
+    case SW_LIN:
+        if (len == 0) return sw_make(SW_LIN, 0, SW_ID(w) + (UInt)from);
+        return from >= len ? 0
+             : sw_make(SW_LIN, len - from >= n ? 0 : len - (UInt)from, SW_ID(w) + (UInt)from);
+    default: {
+        UInt ids[SW_MAXB];
+        for (UWord i = 0; i < n; i++) ids[i] = sw_byte(w, (UInt)(from + i));
+        return sw_from_bytes(ids, (UInt)n);
+    }
+    }
+}
+
+/* hi:lo — lo supplies the low losize bytes. */
+SW ct_h_cat(SW hi, SW lo, UWord losize, UWord hisize)
+{
+    if (hi == 0 && lo == 0) return 0;
+    if (hi == 0) {   /* upper part clean: bound lo to its own bytes */
+        UInt len = SW_LEN(lo);
+        if (SW_KIND(lo) != SW_VEC && (len == 0 || len > losize))
+            return (lo & ~(0x3fULL << 56)) | ((ULong)losize << 56);
+        if (SW_KIND(lo) != SW_VEC) return lo;
+    }
+    UInt ids[SW_MAXB];
+    sw_to_bytes(lo, (UInt)losize, ids);
+    sw_to_bytes(hi, (UInt)hisize, ids + losize);
+    return sw_from_bytes(ids, (UInt)(losize + hisize));
+}
+
+/* An 8-byte shadow word `old` with bytes [pos, pos+n) replaced by bytes
+ * [from, from+n) of w: partial register writes. */
+SW ct_h_piece(SW old, SW w, UWord from, UWord pos, UWord n)
+{
+    UInt ids[8];
+    sw_to_bytes(old, 8, ids);
+    for (UWord i = 0; i < n; i++) ids[pos + i] = sw_byte(w, (UInt)(from + i));
+    return sw_from_bytes(ids, 8);
+}
+
+/* Zero-extension: the new high bytes are constants, so only the low
+ * fromsize bytes keep labels. */
+SW ct_h_widen(SW w, UWord fromsize)
+{
+    if (w == 0 || SW_KIND(w) == SW_VEC) return w;
+    UInt len = SW_LEN(w);
+    if (len && len <= fromsize) return w;
+    return (w & ~(0x3fULL << 56)) | ((ULong)fromsize << 56);
+}
+
+/* Shift by whole bytes (a constant multiple of 8 bits): labels move with
+ * the bytes, the vacated bytes are clean. */
+SW ct_h_shift(SW w, UWord size, UWord left, UWord right)
+{
+    UInt in[SW_MAXB], out[SW_MAXB];
+    sw_to_bytes(w, (UInt)size, in);
+    for (UWord i = 0; i < size; i++) {
+        Long src = (Long)i - (Long)left + (Long)right;
+        out[i] = (src >= 0 && src < (Long)size) ? in[src] : 0;
+    }
+    return sw_from_bytes(out, (UInt)size);
+}
+
+/* Address propagation (table lookups: tr, toupper, base64 encoders): a
+ * load through a labelled address gets the address's labels when the value
+ * loaded carries none of its own.  A value that is itself labelled keeps
+ * just its own labels, so copies through pointers that were computed from
+ * data (memchr results, lengths read from input) stay byte-exact. */
+SW ct_h_addr_load(SW data, UWord size, SW addr)
+{
+    (void)size;
+    if (data != 0 || addr == 0) return data;
+    return sw_make(SW_UNI, 0, sw_collapse(addr, 8));
+}

@@ -1,0 +1,393 @@
+/* ct_labels.c — direct labels (chunks), interned label sets with memoized
+ * unions, and interned per-byte vectors.  See ct_labels.h. */
+#include "ct_labels.h"
+
+/* Grow a VG_(malloc)'d array to hold `need` elements. */
+static void *grow(void *p, ULong *cap, ULong need, SizeT elsize, const HChar *cc)
+{
+    if (need <= *cap) return p;
+    ULong n = *cap ? *cap : 1024;
+    while (n < need) n *= 2;
+    p = VG_(realloc)(cc, p, n * elsize);
+    *cap = n;
+    return p;
+}
+
+static inline UInt mix32(UInt h)
+{
+    h ^= h >> 16; h *= 0x7feb352dU; h ^= h >> 15; h *= 0x846ca68bU; h ^= h >> 16;
+    return h;
+}
+
+/* ================= direct labels ================= */
+
+static struct lab_chunk *chunks;
+static ULong nchunks, capchunks;
+static UInt next_label = 1;
+static ULong last_hit;
+
+UInt lab_alloc(UInt handle, ULong off, ULong n, ULong time_ns, Bool *coarse)
+{
+    *coarse = False;
+    if (n == 0) return 0;
+    if (n > (ULong)(CT_SET_BASE - next_label)) {
+        /* Out of ids: one label stands for the whole read ("all" mode). */
+        if (next_label >= CT_SET_BASE) return 0;
+        *coarse = True;
+    }
+    struct lab_chunk *prev = nchunks ? &chunks[nchunks - 1] : NULL;
+    if (!*coarse && prev && !prev->coarse && prev->handle == handle
+        && prev->base + prev->len == next_label && prev->off + prev->len == off
+        && (ULong)prev->len + n < 0x80000000ULL) {
+        /* A sequential read loop continues the previous chunk: one chunk per
+         * contiguous run, not per read() (the run keeps its first read time). */
+        UInt base = next_label;
+        prev->len += (UInt)n;
+        next_label += (UInt)n;
+        return base;
+    }
+    chunks = grow(chunks, &capchunks, nchunks + 1, sizeof *chunks, "ct.chunks");
+    struct lab_chunk *c = &chunks[nchunks++];
+    c->base = next_label;
+    c->len = *coarse ? 1 : (UInt)n;
+    c->handle = handle;
+    c->coarse = *coarse;
+    c->off = off;
+    c->coarse_len = n;
+    c->time_ns = time_ns;
+    next_label += c->len;
+    return c->base;
+}
+
+const struct lab_chunk *lab_chunk_of(UInt label)
+{
+    if (label == 0 || lab_is_set(label) || nchunks == 0) return NULL;
+    struct lab_chunk *c = &chunks[last_hit];
+    if (label >= c->base && label - c->base < c->len) return c;
+    ULong lo = 0, hi = nchunks;      /* find the last chunk with base <= label */
+    while (hi - lo > 1) {
+        ULong mid = (lo + hi) / 2;
+        if (chunks[mid].base <= label) lo = mid; else hi = mid;
+    }
+    c = &chunks[lo];
+    if (label < c->base || label - c->base >= c->len) return NULL;
+    last_hit = lo;
+    return c;
+}
+
+ULong lab_direct_used(void) { return next_label - 1; }
+
+/* ================= sets ================= */
+
+struct set_ent { ULong first; UInt n; UInt hash; };   /* ranges at rpool[first..first+2n) */
+static struct set_ent *sets;
+static ULong nsets, capsets;
+static UInt *rpool;
+static ULong nrpool, caprpool;
+static UInt *stab;              /* open addressing: set index + 1, 0 = empty */
+static ULong stab_size;
+
+static UInt hash_ranges(const UInt *r, UInt n)
+{
+    UInt h = 0x9e3779b9u ^ n;
+    for (UInt i = 0; i < 2 * n; i++) h = mix32(h ^ r[i]) + i;
+    return h;
+}
+
+static void stab_insert(ULong idx)
+{
+    ULong m = stab_size - 1, i = sets[idx].hash & m;
+    while (stab[i]) i = (i + 1) & m;
+    stab[i] = (UInt)(idx + 1);
+}
+
+static void stab_rehash(ULong size)
+{
+    if (stab) VG_(free)(stab);
+    stab_size = size;
+    stab = VG_(calloc)("ct.stab", stab_size, sizeof(UInt));
+    for (ULong i = 0; i < nsets; i++) stab_insert(i);
+}
+
+/* The id for ranges r[0..2n): a direct label for a single byte, otherwise
+ * the interned set (created on first sight). */
+static UInt set_intern(const UInt *r, UInt n)
+{
+    if (n == 0) return 0;
+    if (n == 1 && r[1] - r[0] == 1) return r[0];
+    UInt h = hash_ranges(r, n);
+    if (stab_size == 0 || (nsets + 1) * 2 > stab_size) stab_rehash(stab_size ? stab_size * 2 : 1 << 16);
+    ULong m = stab_size - 1, i = h & m;
+    for (; stab[i]; i = (i + 1) & m) {
+        struct set_ent *e = &sets[stab[i] - 1];
+        if (e->hash == h && e->n == n
+            && VG_(memcmp)(rpool + e->first, r, 2 * n * sizeof(UInt)) == 0)
+            return CT_SET_BASE + (stab[i] - 1);
+    }
+    if (nsets >= (ULong)(0xffffffffu - CT_SET_BASE))
+        VG_(tool_panic)("crosstag: label set table full");
+    rpool = grow(rpool, &caprpool, nrpool + 2 * n, sizeof(UInt), "ct.rpool");
+    VG_(memcpy)(rpool + nrpool, r, 2 * n * sizeof(UInt));
+    sets = grow(sets, &capsets, nsets + 1, sizeof *sets, "ct.sets");
+    sets[nsets].first = nrpool;
+    sets[nsets].n = n;
+    sets[nsets].hash = h;
+    nrpool += 2 * n;
+    stab[i] = (UInt)(nsets + 1);
+    return CT_SET_BASE + (UInt)nsets++;
+}
+
+const UInt *lab_ranges(UInt id, UInt *n, UInt tmp[2])
+{
+    if (id == 0) { *n = 0; return tmp; }
+    if (!lab_is_set(id)) { tmp[0] = id; tmp[1] = id + 1; *n = 1; return tmp; }
+    struct set_ent *e = &sets[id - CT_SET_BASE];
+    *n = e->n;
+    return rpool + e->first;
+}
+
+UInt lab_from_range(UInt lo, UInt hi)
+{
+    UInt r[2] = { lo, hi };
+    return lo >= hi ? 0 : set_intern(r, 1);
+}
+
+ULong lab_nsets(void) { return nsets; }
+
+/* Widen a range list to at most SET_MAX_RANGES by closing the smallest
+ * gaps: sound (never loses a label), only less precise. */
+static UInt cap_ranges(UInt *r, UInt n)
+{
+    while (n > SET_MAX_RANGES) {
+        UInt best = 1, gap = 0xffffffffu;
+        for (UInt i = 1; i < n; i++)
+            if (r[2 * i] - r[2 * i - 1] < gap) { gap = r[2 * i] - r[2 * i - 1]; best = i; }
+        r[2 * best - 1] = r[2 * best + 1];
+        VG_(memmove)(r + 2 * best, r + 2 * best + 2, (2 * (n - best - 1)) * sizeof(UInt));
+        n--;
+    }
+    return n;
+}
+
+/* Memo of recent unions: a direct-mapped cache, so it costs fixed memory. */
+#define MEMO_BITS 16
+static struct { UInt a, b, r; } memo[1 << MEMO_BITS];
+
+UInt lab_union(UInt a, UInt b)
+{
+    if (a == b || b == 0) return a;
+    if (a == 0) return b;
+    if (a > b) { UInt t = a; a = b; b = t; }
+    UInt slot = mix32(a * 31u + b) & ((1 << MEMO_BITS) - 1);
+    if (memo[slot].a == a && memo[slot].b == b) return memo[slot].r;
+
+    UInt ta[2], tb[2], na, nb;
+    const UInt *ra = lab_ranges(a, &na, ta), *rb = lab_ranges(b, &nb, tb);
+    UInt out[2 * (2 * SET_MAX_RANGES + 2)], n = 0, i = 0, j = 0;
+    while (i < na || j < nb) {
+        const UInt *p;
+        if (j >= nb || (i < na && ra[2 * i] <= rb[2 * j])) p = ra + 2 * i++;
+        else p = rb + 2 * j++;
+        if (n && p[0] <= out[2 * n - 1]) {          /* overlaps or touches: extend */
+            if (p[1] > out[2 * n - 1]) out[2 * n - 1] = p[1];
+        } else {
+            out[2 * n] = p[0]; out[2 * n + 1] = p[1]; n++;
+        }
+    }
+    n = cap_ranges(out, n);
+    UInt r = set_intern(out, n);
+    memo[slot].a = a; memo[slot].b = b; memo[slot].r = r;
+    return r;
+}
+
+/* ================= vectors ================= */
+
+struct vec_ent { ULong first; UInt n; UInt hash; };
+static struct vec_ent *vecs;
+static ULong nvecs, capvecs;
+static UInt *vpool;
+static ULong nvpool, capvpool;
+static UInt *vtab;
+static ULong vtab_size;
+
+static UInt hash_ids(const UInt *ids, UInt n)
+{
+    UInt h = 0x85ebca6bu ^ n;
+    for (UInt i = 0; i < n; i++) h = mix32(h ^ ids[i]) + i;
+    return h;
+}
+
+static void vtab_rehash(ULong size)
+{
+    if (vtab) VG_(free)(vtab);
+    vtab_size = size;
+    vtab = VG_(calloc)("ct.vtab", vtab_size, sizeof(UInt));
+    for (ULong k = 0; k < nvecs; k++) {
+        ULong m = vtab_size - 1, i = vecs[k].hash & m;
+        while (vtab[i]) i = (i + 1) & m;
+        vtab[i] = (UInt)(k + 1);
+    }
+}
+
+UInt vec_intern(const UInt *ids, UInt n)
+{
+    UInt h = hash_ids(ids, n);
+    if (vtab_size == 0 || (nvecs + 1) * 2 > vtab_size) vtab_rehash(vtab_size ? vtab_size * 2 : 1 << 12);
+    ULong m = vtab_size - 1, i = h & m;
+    for (; vtab[i]; i = (i + 1) & m) {
+        struct vec_ent *e = &vecs[vtab[i] - 1];
+        if (e->hash == h && e->n == n && VG_(memcmp)(vpool + e->first, ids, n * sizeof(UInt)) == 0)
+            return vtab[i];                       /* vector ids start at 1 */
+    }
+    vpool = grow(vpool, &capvpool, nvpool + n, sizeof(UInt), "ct.vpool");
+    VG_(memcpy)(vpool + nvpool, ids, n * sizeof(UInt));
+    vecs = grow(vecs, &capvecs, nvecs + 1, sizeof *vecs, "ct.vecs");
+    vecs[nvecs].first = nvpool;
+    vecs[nvecs].n = n;
+    vecs[nvecs].hash = h;
+    nvpool += n;
+    vtab[i] = (UInt)(nvecs + 1);
+    return (UInt)++nvecs;
+}
+
+const UInt *vec_get(UInt vid, UInt *n)
+{
+    struct vec_ent *e = &vecs[vid - 1];
+    *n = e->n;
+    return vpool + e->first;
+}
+
+ULong vec_count(void) { return nvecs; }
+
+/* ================= shadow words ================= */
+
+UInt sw_byte(SW w, UInt i)
+{
+    UInt len = SW_LEN(w), id = SW_ID(w);
+    if (w == 0 || (len && i >= len)) return 0;
+    switch (SW_KIND(w)) {
+    case SW_UNI: return id;
+    case SW_LIN: return id + i;
+    default: {
+        UInt n; const UInt *v = vec_get(id, &n);
+        return i < n ? v[i] : 0;
+    }
+    }
+}
+
+void sw_to_bytes(SW w, UInt n, UInt *out)
+{
+    if (w == 0) { VG_(memset)(out, 0, n * sizeof(UInt)); return; }
+    for (UInt i = 0; i < n; i++) out[i] = sw_byte(w, i);
+}
+
+SW sw_from_bytes(const UInt *ids, UInt n)
+{
+    UInt k = n;
+    while (k && ids[k - 1] == 0) k--;       /* k = bytes up to the last labelled one */
+    if (k == 0) return 0;
+    UInt len = k == n ? 0 : k, i;
+    for (i = 1; i < k && ids[i] == ids[0]; i++) ;
+    if (i == k) return sw_make(SW_UNI, len, ids[0]);
+    if (!lab_is_set(ids[0]) && ids[0] + (k - 1) < CT_SET_BASE) {
+        for (i = 1; i < k && ids[i] == ids[0] + i; i++) ;
+        if (i == k) return sw_make(SW_LIN, len, ids[0]);
+    }
+    return sw_make(SW_VEC, 0, vec_intern(ids, k));
+}
+
+UInt sw_collapse(SW w, UInt n)
+{
+    if (w == 0) return 0;
+    UInt len = SW_LEN(w), id = SW_ID(w);
+    if (len && len < n) n = len;
+    switch (SW_KIND(w)) {
+    case SW_UNI: return id;
+    case SW_LIN: return lab_from_range(id, id + n);
+    default: {
+        UInt vn, u = 0; const UInt *v = vec_get(id, &vn);
+        for (UInt i = 0; i < vn && i < n; i++) u = lab_union(u, v[i]);
+        return u;
+    }
+    }
+}
+
+/* ================= garbage collection support ================= */
+/* Sets and vectors are never referenced by each other's ids, only by shadow
+ * memory and shadow registers, so a collection is: mark what those hold,
+ * rebuild both tables with only the marked entries, then rewrite the ids
+ * held in shadow memory and registers (ct_gc.c drives it). */
+
+static UInt *set_newid, *vec_newid;     /* 0 = dead, else new id */
+static ULong gc_old_nsets, gc_old_nvecs;
+static ULong gc_threshold = 1 << 20;
+
+Bool lab_gc_wanted(void) { return nsets + nvecs > gc_threshold; }
+
+void lab_gc_begin(void)
+{
+    gc_old_nsets = nsets; gc_old_nvecs = nvecs;
+    set_newid = VG_(calloc)("ct.gc", nsets + 1, sizeof(UInt));
+    vec_newid = VG_(calloc)("ct.gc", nvecs + 1, sizeof(UInt));
+}
+
+void lab_gc_mark(UInt id)
+{
+    if (lab_is_set(id) && id - CT_SET_BASE < nsets) set_newid[id - CT_SET_BASE] = 1;
+}
+
+void vec_gc_mark(UInt vid)
+{
+    if (vid == 0 || vid > nvecs || vec_newid[vid - 1]) return;
+    vec_newid[vid - 1] = 1;
+    UInt n; const UInt *v = vec_get(vid, &n);
+    for (UInt i = 0; i < n; i++) lab_gc_mark(v[i]);
+}
+
+void lab_gc_compact(void)
+{
+    ULong ns = 0, nr = 0;
+    for (ULong i = 0; i < nsets; i++) {
+        if (!set_newid[i]) continue;
+        struct set_ent e = sets[i];
+        VG_(memmove)(rpool + nr, rpool + e.first, 2 * e.n * sizeof(UInt));
+        e.first = nr;
+        nr += 2 * e.n;
+        sets[ns] = e;
+        set_newid[i] = CT_SET_BASE + (UInt)ns++;
+    }
+    nsets = ns; nrpool = nr;
+    ULong nv = 0, np = 0;
+    for (ULong i = 0; i < nvecs; i++) {
+        if (!vec_newid[i]) continue;
+        struct vec_ent e = vecs[i];
+        UInt *v = vpool + e.first;
+        VG_(memmove)(vpool + np, v, e.n * sizeof(UInt));
+        for (UInt k = 0; k < e.n; k++)         /* vector entries hold set ids too */
+            if (lab_is_set(vpool[np + k])) vpool[np + k] = set_newid[vpool[np + k] - CT_SET_BASE];
+        e.first = np;
+        np += e.n;
+        e.hash = hash_ids(vpool + e.first, e.n);
+        vecs[nv] = e;
+        vec_newid[i] = (UInt)++nv;
+    }
+    nvecs = nv; nvpool = np;
+    stab_rehash(stab_size);
+    vtab_rehash(vtab_size);
+    VG_(memset)(memo, 0, sizeof memo);
+}
+
+UInt lab_gc_remap(UInt id)
+{
+    if (!lab_is_set(id)) return id;
+    return id - CT_SET_BASE < gc_old_nsets ? set_newid[id - CT_SET_BASE] : 0;
+}
+UInt vec_gc_remap(UInt vid) { return vid && vid <= gc_old_nvecs ? vec_newid[vid - 1] : 0; }
+
+void lab_gc_end(void)
+{
+    VG_(free)(set_newid); VG_(free)(vec_newid);
+    set_newid = vec_newid = NULL;
+    ULong live = nsets + nvecs;
+    gc_threshold = live * 2 > (1 << 20) ? live * 2 : (1 << 20);
+}

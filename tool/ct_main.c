@@ -1,0 +1,138 @@
+/* ct_main.c — the crosstag Valgrind tool: registration, options and the
+ * core events that keep shadow state honest.  Instrumentation lives in
+ * ct_translate.c, run-time helpers in ct_helpers.c, sources and sinks in
+ * ct_syscalls.c. */
+#include "ct_tool.h"
+#include "ct_labels.h"
+#include "ct_shadow.h"
+#include "ct_helpers.h"
+#include "ct_objects.h"
+#include "ct_syscalls.h"
+#include "ct_emit.h"
+#include "ct_gc.h"
+#include "pub_tool_options.h"
+#include "pub_tool_machine.h"
+#include "pub_tool_libcproc.h"
+
+struct ct_options ct_opt = { NULL, True };
+
+extern IRSB *(*ct_instrument_fn)(VgCallbackClosure *, IRSB *, const VexGuestLayout *,
+                                 const VexGuestExtents *, const VexArchInfo *, IRType, IRType);
+
+static IRSB *instrument(VgCallbackClosure *c, IRSB *sb, const VexGuestLayout *l,
+                        const VexGuestExtents *v, const VexArchInfo *a, IRType g, IRType h)
+{
+    return ct_instrument_fn(c, sb, l, v, a, g, h);
+}
+
+static Bool process_opt(const HChar *arg)
+{
+    const HChar *s;
+    if VG_STR_CLO(arg, "--ct-socket", ct_opt.socket_path) {}
+    else if VG_STR_CLO(arg, "--ct-source", s) obj_add_source_rule(s, True);
+    else if VG_STR_CLO(arg, "--ct-no-source", s) obj_add_source_rule(s, False);
+    else if VG_BOOL_CLO(arg, "--ct-addr-taint", ct_opt.addr_taint) {}
+    else return False;
+    return True;
+}
+
+static void print_usage(void)
+{
+    VG_(printf)(
+"    --ct-socket=PATH          collector socket (crosstag run sets it)\n"
+"    --ct-source=GLOB          treat matching files as sources [repeatable]\n"
+"    --ct-no-source=GLOB       never treat matching files as sources [repeatable]\n"
+"    --ct-addr-taint=yes|no    loads through labelled addresses get the\n"
+"                              address's labels (table lookups) [yes]\n");
+}
+
+static void print_debug_usage(void) { VG_(printf)("    (none)\n"); }
+
+/* ---- events that make memory or registers hold new, clean values ---- */
+
+/* Every byte a syscall or the core writes is clean; a source's post
+ * handler labels it afterwards (the core calls this first). */
+static void mem_written(CorePart part, ThreadId tid, Addr a, SizeT len)
+{
+    (void)part; (void)tid;
+    sh_fill(a, len, 0);
+}
+
+static void mem_fresh(Addr a, SizeT len, Bool rr, Bool ww, Bool xx, ULong di)
+{
+    (void)rr; (void)ww; (void)xx; (void)di;
+    sh_fill(a, len, 0);
+}
+
+static void mem_gone(Addr a, SizeT len) { sh_fill(a, len, 0); }
+static void mem_brk(Addr a, SizeT len, ThreadId tid) { (void)tid; sh_fill(a, len, 0); }
+static void mem_remap(Addr from, Addr to, SizeT len) { sh_copy(from, to, len); }
+
+/* Syscall results and registers the core sets are constants. */
+static void reg_written(CorePart part, ThreadId tid, PtrdiffT off, SizeT size)
+{
+    (void)part;
+    for (PtrdiffT w = off & ~7; w < off + (PtrdiffT)size; w += 8) {
+        SW word;
+        VG_(get_shadow_regs_area)(tid, (UChar *)&word, 1, w, 8);
+        if (word == 0) continue;
+        PtrdiffT lo = off > w ? off : w, hi = off + (PtrdiffT)size < w + 8 ? off + (PtrdiffT)size : w + 8;
+        word = (lo == w && hi == w + 8) ? 0 : ct_h_piece(word, 0, 0, lo - w, hi - lo);
+        VG_(set_shadow_regs_area)(tid, 1, w, 8, (const UChar *)&word);
+    }
+}
+
+static void thread_created(ThreadId parent, ThreadId child) { (void)parent; gc_thread_created(child); }
+
+static void pre_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
+{
+    gc_maybe();
+    sc_pre(tid, sysno, args, nargs);
+}
+
+static void post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
+{
+    sc_post(tid, sysno, args, nargs, res);
+}
+
+static void child_after_fork(ThreadId tid) { (void)tid; em_child_after_fork(); }
+
+static void post_clo_init(void)
+{
+    sc_init();
+    gc_thread_created(1);
+    em_start();
+}
+
+static void fini(Int exitcode)
+{
+    sc_flush_all_mappings();
+    em_exit(exitcode);
+}
+
+static void pre_clo_init(void)
+{
+    VG_(details_name)("crosstag");
+    VG_(details_version)("0.1");
+    VG_(details_description)("byte-level data flow tracking");
+    VG_(details_copyright_author)("Copyright (C) the crosstag authors.");
+    VG_(details_bug_reports_to)("the crosstag issue tracker");
+    VG_(details_avg_translation_sizeB)(640);
+
+    VG_(basic_tool_funcs)(post_clo_init, instrument, fini);
+    VG_(needs_command_line_options)(process_opt, print_usage, print_debug_usage);
+    VG_(needs_syscall_wrapper)(pre_syscall, post_syscall);
+
+    VG_(track_post_mem_write)(mem_written);
+    VG_(track_new_mem_mmap)(mem_fresh);
+    VG_(track_new_mem_brk)(mem_brk);
+    VG_(track_die_mem_munmap)(mem_gone);
+    VG_(track_die_mem_brk)(mem_gone);
+    VG_(track_copy_mem_remap)(mem_remap);
+    VG_(track_post_reg_write)(reg_written);
+    VG_(track_pre_thread_ll_create)(thread_created);
+    VG_(track_pre_thread_ll_exit)(gc_thread_exited);
+    VG_(atfork)(NULL, NULL, child_after_fork);
+}
+
+VG_DETERMINE_INTERFACE_VERSION(pre_clo_init)

@@ -1,0 +1,213 @@
+/* ct_objects.c — objects, handles and the fd table (see ct_objects.h). */
+#include "ct_objects.h"
+#include "ct_emit.h"
+#include "pub_tool_libcfile.h"
+#include "pub_tool_vki.h"
+#include "pub_tool_vkiscnums.h"
+
+/* ---------------- source rules ---------------- */
+
+struct rule { const HChar *glob; Bool include; };
+static struct rule rules[64];
+static Int nrules;
+
+void obj_add_source_rule(const HChar *glob, Bool include)
+{
+    if (nrules == 64) VG_(fmsg_bad_option)("--ct-source", "at most 64 source rules\n");
+    rules[nrules].glob = glob;
+    rules[nrules].include = include;
+    nrules++;
+}
+
+static Bool under(const HChar *path, const HChar *dir)
+{
+    SizeT n = VG_(strlen)(dir);
+    return VG_(strncmp)(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
+}
+
+Bool obj_path_is_source(const HChar *path)
+{
+    for (Int i = nrules - 1; i >= 0; i--)          /* the last matching rule decides */
+        if (ct_glob_match(rules[i].glob, path)) return rules[i].include;
+    static const HChar *system_dirs[] = { "/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev" };
+    for (UInt i = 0; i < sizeof system_dirs / sizeof *system_dirs; i++)
+        if (under(path, system_dirs[i])) return False;
+    return True;
+}
+
+/* ---------------- objects ---------------- */
+
+static struct ct_obj **objs;          /* by handle - 1 */
+static UInt nobjs, capobjs;
+
+struct ct_obj *obj_by_handle(UInt handle)
+{
+    return handle >= 1 && handle <= nobjs ? objs[handle - 1] : NULL;
+}
+
+static struct ct_obj *obj_add(void)
+{
+    if (nobjs == capobjs) {
+        capobjs = capobjs ? capobjs * 2 : 64;
+        objs = VG_(realloc)("ct.objs", objs, capobjs * sizeof *objs);
+    }
+    struct ct_obj *o = VG_(calloc)("ct.obj", 1, sizeof *o);
+    objs[nobjs++] = o;
+    o->handle = nobjs;
+    return o;
+}
+
+/* The newest object for (kind, dev, ino): reads through any fd of a file
+ * see the version its last truncation started. */
+static struct ct_obj *obj_find(UInt kind, ULong dev, ULong ino)
+{
+    for (UInt i = nobjs; i > 0; i--) {
+        struct ct_obj *o = objs[i - 1];
+        if (o->kind == kind && o->dev == dev && o->ino == ino) return o;
+    }
+    return NULL;
+}
+
+void obj_redeclare_all(void)
+{
+    for (UInt i = 0; i < nobjs; i++) {
+        if (!objs[i]->declared) continue;
+        objs[i]->flags &= ~CT_OBJF_NEWVER;     /* the parent already started it */
+        em_object(objs[i]);
+    }
+}
+
+/* ---------------- fd table ---------------- */
+
+struct fdent { Bool valid; ULong dev, ino; UInt kind; };
+static struct fdent *fds;
+static Int nfds;
+
+void fd_forget(Int fd)
+{
+    if (fd >= 0 && fd < nfds) fds[fd].valid = False;
+}
+
+void fd_forget_from(Int lowfd, Int highfd)
+{
+    for (Int fd = lowfd < 0 ? 0 : lowfd; fd < nfds && fd <= highfd; fd++) fds[fd].valid = False;
+}
+
+static Bool is_tty_major(UInt major)
+{
+    return major == 4 || major == 5 || (major >= 136 && major <= 143);
+}
+
+/* Build "kind:..." from fstat and the /proc/self/fd link. */
+static void describe(Int fd, const struct vg_stat *st, struct ct_obj *o)
+{
+    HChar link[4096], proc[64], name[4200];
+    VG_(sprintf)(proc, "/proc/self/fd/%d", fd);
+    SSizeT n = VG_(readlink)(proc, link, sizeof link - 1);
+    link[n > 0 ? n : 0] = 0;
+    UInt mode = st->mode;
+    UInt major = (UInt)((st->rdev >> 8) & 0xfff);
+    o->is_source = True;
+    o->seekable = False;
+    if (VKI_S_ISREG(mode)) {
+        /* A file deleted while open reads as "/path (deleted)". */
+        SizeT l = VG_(strlen)(link);
+        if (l > 10 && VG_(strcmp)(link + l - 10, " (deleted)") == 0) link[l - 10] = 0;
+        VG_(sprintf)(name, "file:%s", link);
+        o->kind = CT_OBJ_FILE;
+        o->seekable = True;
+        o->is_source = obj_path_is_source(link);
+    } else if (VKI_S_ISFIFO(mode)) {
+        if (VG_(strncmp)(link, "pipe:", 5) == 0) VG_(sprintf)(name, "pipe:%llu", st->ino);
+        else VG_(sprintf)(name, "fifo:%s", link);
+        o->kind = CT_OBJ_PIPE;
+    } else if (VKI_S_ISSOCK(mode)) {
+        VG_(sprintf)(name, "socket:%llu", st->ino);
+        o->kind = CT_OBJ_SOCKET;
+    } else if (VKI_S_ISCHR(mode) && is_tty_major(major)) {
+        VG_(sprintf)(name, "tty:%s", link);
+        o->kind = CT_OBJ_TTY;
+    } else if (VKI_S_ISCHR(mode) || VKI_S_ISBLK(mode)) {
+        VG_(sprintf)(name, "dev:%s", link);
+        o->kind = CT_OBJ_DEVICE;
+        o->is_source = False;
+    } else {
+        VG_(sprintf)(name, "anon:%s", link);
+        o->kind = CT_OBJ_OTHER;
+        o->is_source = False;
+    }
+    o->dev = st->dev;
+    o->ino = st->ino;
+    o->mtime_ns = (Long)(st->mtime * 1000000000ULL + st->mtime_nsec);
+    o->size = (ULong)st->size;
+    o->time_ns = ct_now_ns();
+    o->name_len = (UInt)VG_(strlen)(name);
+    o->name = VG_(strdup)("ct.objname", name);
+}
+
+void obj_declare(struct ct_obj *o)
+{
+    if (o->declared) return;
+    o->declared = True;
+    em_object(o);
+}
+
+static struct ct_obj *declare(Int fd, const struct vg_stat *st, Bool newver)
+{
+    struct ct_obj *o = obj_add();
+    describe(fd, st, o);
+    o->flags = (newver ? CT_OBJF_NEWVER : 0) | (o->is_source ? CT_OBJF_SOURCE : 0);
+    /* A new version is announced at once: the truncation is an event even
+     * if no flow names the file yet.  Other objects wait for a flow. */
+    if (newver) obj_declare(o);
+    return o;
+}
+
+static struct fdent *fd_slot(Int fd)
+{
+    if (fd < 0 || fd > (1 << 20)) return NULL;
+    if (fd >= nfds) {
+        Int n = nfds ? nfds : 64;
+        while (n <= fd) n *= 2;
+        fds = VG_(realloc)("ct.fds", fds, n * sizeof *fds);
+        VG_(memset)(fds + nfds, 0, (n - nfds) * sizeof *fds);
+        nfds = n;
+    }
+    return &fds[fd];
+}
+
+struct ct_obj *obj_for_fd(Int fd)
+{
+    struct fdent *e = fd_slot(fd);
+    if (!e) return NULL;
+    if (e->valid) {
+        struct ct_obj *o = obj_find(e->kind, e->dev, e->ino);
+        if (o) return o;
+    }
+    struct vg_stat st;
+    if (VG_(fstat)(fd, &st) != 0) return NULL;
+    struct ct_obj tmp;
+    VG_(memset)(&tmp, 0, sizeof tmp);
+    UInt kind = VKI_S_ISREG(st.mode) ? CT_OBJ_FILE : VKI_S_ISFIFO(st.mode) ? CT_OBJ_PIPE
+              : VKI_S_ISSOCK(st.mode) ? CT_OBJ_SOCKET : 0;
+    struct ct_obj *o = kind ? obj_find(kind, st.dev, st.ino) : NULL;
+    if (!o) o = declare(fd, &st, False);
+    e->valid = True;
+    e->dev = o->dev;
+    e->ino = o->ino;
+    e->kind = o->kind;
+    return o;
+}
+
+struct ct_obj *obj_new_version(Int fd)
+{
+    struct fdent *e = fd_slot(fd);
+    struct vg_stat st;
+    if (!e || VG_(fstat)(fd, &st) != 0 || !VKI_S_ISREG(st.mode)) return obj_for_fd(fd);
+    struct ct_obj *o = declare(fd, &st, True);
+    e->valid = True;
+    e->dev = o->dev;
+    e->ino = o->ino;
+    e->kind = o->kind;
+    return o;
+}

@@ -1,0 +1,50 @@
+/* ct_shadow.h — shadow memory: one 32-bit label id per byte of client memory.
+ *
+ * id 0 means "no label".  Ids below CT_SET_BASE are direct labels (one source
+ * byte each), ids from CT_SET_BASE up are interned label sets (ct_labels.h).
+ * Memory is shadowed lazily: a 64 KB "secondary" (256 KB of ids) exists only
+ * once a label has been stored into it, so programs that never touch
+ * labelled data pay no memory, and a load from an unshadowed area costs two
+ * table lookups.  Layout (user space is 48 bits):
+ *    L1[a >> 32]  ->  L2[(a >> 16) & 0xffff]  ->  secondary[a & 0xffff]
+ */
+#ifndef CT_SHADOW_H
+#define CT_SHADOW_H
+#include "ct_tool.h"
+
+#define SH_SEC_BITS  16
+#define SH_SEC_SIZE  (1UL << SH_SEC_BITS)
+#define SH_SEC_MASK  (SH_SEC_SIZE - 1)
+
+typedef UInt *sh_sec;            /* SH_SEC_SIZE ids */
+extern sh_sec *sh_l1[1 << 16];   /* NULL or an L2 table of 65536 secondaries */
+
+/* The secondary holding address a, or NULL when nothing there was ever
+ * labelled.  Spelled out inline: it is on every load and store. */
+static inline UInt *sh_sec_of(Addr a)
+{
+    if (UNLIKELY(a >> 48)) return NULL;
+    sh_sec *l2 = sh_l1[a >> 32];
+    if (LIKELY(l2 == NULL)) return NULL;
+    return l2[(a >> SH_SEC_BITS) & 0xffff];
+}
+
+UInt *sh_sec_make(Addr a);                     /* allocate if missing (NULL above 48 bits) */
+static inline UInt sh_get(Addr a)
+{
+    UInt *s = sh_sec_of(a);
+    return s ? s[a & SH_SEC_MASK] : 0;
+}
+void sh_set(Addr a, UInt id);
+void sh_get_range(Addr a, SizeT n, UInt *out);   /* out[0..n) */
+void sh_put_range(Addr a, SizeT n, const UInt *ids);
+void sh_fill(Addr a, SizeT n, UInt id);          /* id 0 clears without allocating */
+void sh_linear(Addr a, SizeT n, UInt base);      /* byte i gets base+i */
+void sh_copy(Addr from, Addr to, SizeT n);       /* memmove semantics */
+Bool sh_any(Addr a, SizeT n);                    /* some byte labelled? */
+
+/* Visit every allocated secondary (garbage collection rewrites ids). */
+void sh_foreach_sec(void (*fn)(UInt *ids, SizeT n, void *ctx), void *ctx);
+ULong sh_bytes_allocated(void);
+
+#endif

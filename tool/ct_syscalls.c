@@ -1,0 +1,427 @@
+/* ct_syscalls.c — sources and sinks: where labels enter and leave.
+ *
+ * Sources label the bytes a syscall put into memory with fresh direct
+ * labels (object, offset).  Sinks read the labels of the bytes a syscall
+ * took from memory and emit flow records.  Kernel-side copies (sendfile,
+ * splice, tee, copy_file_range) never pass through memory: they become one
+ * aligned flow from the source offsets to the sink offsets.
+ *
+ * Offsets: for seekable files the kernel's file position after the call
+ * (lseek(fd, 0, SEEK_CUR) - bytes) — exact for lseek, O_APPEND and dup'd
+ * descriptors sharing one open file description; for pipes, sockets and
+ * terminals a byte counter per object and direction.
+ *
+ * The core clears the shadow of every byte a syscall writes (post_mem_write
+ * in ct_main.c) before these post handlers run, so a read from a non-source
+ * leaves clean bytes without any work here.
+ */
+#include "ct_syscalls.h"
+#include "ct_objects.h"
+#include "ct_emit.h"
+#include "ct_labels.h"
+#include "ct_shadow.h"
+#include "pub_tool_libcfile.h"
+#include "pub_tool_threadstate.h"
+#include "pub_tool_vki.h"
+#include "pub_tool_vkiscnums.h"
+
+#define CT_MSG_PEEK 0x2          /* not in Valgrind 3.19's vki headers */
+#ifndef __NR_openat2
+#define __NR_openat2 437
+#endif
+
+/* What a handler needs to remember from before the call, per thread
+ * (blocking syscalls of several threads can be in flight at once). */
+struct pre_state {
+    ULong off_in, off_out;
+    Bool has_off_in, has_off_out;
+    Bool existed;
+};
+static struct pre_state *pre_states;
+
+/* Writable shared file mappings: their bytes reach the file later. */
+struct shmap { Addr a; ULong len; UInt handle; ULong off; };
+static struct shmap *shmaps;
+static UInt nshmaps, capshmaps;
+
+void sc_init(void)
+{
+    pre_states = VG_(calloc)("ct.pre", VG_N_THREADS + 1, sizeof *pre_states);
+}
+
+/* ---------------- sources ---------------- */
+
+static void label_bytes(struct ct_obj *o, Addr buf, ULong n, ULong off)
+{
+    if (!o->is_source || n == 0) return;
+    Bool coarse;
+    UInt base = lab_alloc(o->handle, off, n, ct_now_ns(), &coarse);
+    static Bool warned;
+    if (coarse && !warned) {
+        warned = True;
+        em_note(1, "label space exhausted: later reads are labelled per read, not per byte");
+    }
+    if (base == 0) return;
+    if (coarse) sh_fill(buf, n, base);
+    else sh_linear(buf, n, base);
+}
+
+/* Start offset of n bytes just moved through fd. */
+static ULong stream_start(Int fd, struct ct_obj *o, ULong n, Bool reading, Bool advance)
+{
+    if (o->seekable) {
+        Off64T pos = VG_(lseek)(fd, 0, VKI_SEEK_CUR);
+        if (pos >= 0 && (ULong)pos >= n) return (ULong)pos - n;
+    }
+    ULong *ctr = reading ? &o->rd_off : &o->wr_off;
+    ULong s = *ctr;
+    if (advance) *ctr += n;
+    return s;
+}
+
+static void label_iov(struct ct_obj *o, const struct vki_iovec *iov, ULong cnt, ULong n, ULong off)
+{
+    for (ULong k = 0; k < cnt && n; k++) {
+        ULong take = iov[k].iov_len < n ? iov[k].iov_len : n;
+        label_bytes(o, (Addr)iov[k].iov_base, take, off);
+        off += take;
+        n -= take;
+    }
+}
+
+/* ---------------- sinks ---------------- */
+
+/* Flows for n bytes at buf written to object `o` at offset off.  Runs of
+ * consecutive direct labels become aligned flows; a byte carrying a set
+ * becomes "all" flows from each range of the set.  skip_handle (a shared
+ * mapping's own file) drops bytes that merely came from where they go. */
+static void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno, UInt skip_handle)
+{
+    UInt ids[4096];
+    ULong done = 0;
+    while (done < n) {
+        ULong k = n - done < 4096 ? n - done : 4096, i = 0;
+        sh_get_range(buf + done, k, ids);
+        while (i < k) {
+            UInt id = ids[i];
+            ULong j = i + 1;
+            if (id == 0) { i++; continue; }
+            if (!lab_is_set(id)) {
+                const struct lab_chunk *c = lab_chunk_of(id);
+                if (!c) { i++; continue; }
+                if (c->coarse) {
+                    while (j < k && ids[j] == id) j++;
+                    if (c->handle != skip_handle)
+                        em_flow(o->handle, off + done + i, j - i, c->handle, c->off, c->coarse_len,
+                                CT_MODE_ALL, c->time_ns, sysno);
+                } else {
+                    UInt end = c->base + c->len;
+                    while (j < k && ids[j] == id + (j - i) && id + (j - i) < end) j++;
+                    if (c->handle != skip_handle)
+                        em_flow(o->handle, off + done + i, j - i, c->handle, c->off + (id - c->base),
+                                j - i, CT_MODE_ALIGNED, c->time_ns, sysno);
+                }
+            } else {
+                while (j < k && ids[j] == id) j++;
+                UInt nr, tmp[2];
+                const UInt *r = lab_ranges(id, &nr, tmp);
+                for (UInt q = 0; q < nr; q++) {
+                    UInt l = r[2 * q];
+                    while (l < r[2 * q + 1]) {
+                        const struct lab_chunk *c = lab_chunk_of(l);
+                        if (!c) { l++; continue; }
+                        UInt cend = c->base + c->len, hi = r[2 * q + 1] < cend ? r[2 * q + 1] : cend;
+                        if (c->handle != skip_handle) {
+                            if (c->coarse)
+                                em_flow(o->handle, off + done + i, j - i, c->handle, c->off,
+                                        c->coarse_len, CT_MODE_ALL, c->time_ns, sysno);
+                            else
+                                em_flow(o->handle, off + done + i, j - i, c->handle,
+                                        c->off + (l - c->base), hi - l, CT_MODE_ALL, c->time_ns, sysno);
+                        }
+                        l = hi;
+                    }
+                }
+            }
+            i = j;
+        }
+        done += k;
+    }
+}
+
+static void sink_bytes(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno)
+{
+    sink_bytes_skip(o, off, buf, n, sysno, 0);
+}
+
+/* A write-like call moved n bytes from memory to fd. */
+static void sink_fd(Int fd, Addr buf, ULong n, UInt sysno)
+{
+    struct ct_obj *o = obj_for_fd(fd);
+    if (!o || n == 0) return;
+    if (!sh_any(buf, n)) {               /* fast path: nothing labelled */
+        if (!o->seekable) o->wr_off += n;
+        return;
+    }
+    sink_bytes(o, stream_start(fd, o, n, False, True), buf, n, sysno);
+}
+
+static void sink_iov(Int fd, const struct vki_iovec *iov, ULong cnt, ULong n, UInt sysno, Bool has_off, ULong off)
+{
+    struct ct_obj *o = obj_for_fd(fd);
+    if (!o || n == 0) return;
+    if (!has_off) off = stream_start(fd, o, n, False, True);
+    for (ULong k = 0; k < cnt && n; k++) {
+        ULong take = iov[k].iov_len < n ? iov[k].iov_len : n;
+        if (sh_any((Addr)iov[k].iov_base, take)) sink_bytes(o, off, (Addr)iov[k].iov_base, take, sysno);
+        off += take;
+        n -= take;
+    }
+}
+
+/* The kernel copied n bytes from in to out without user memory. */
+static void kernel_copy(Int in_fd, Bool has_in, ULong in_off, Bool consume_in,
+                        Int out_fd, Bool has_out, ULong out_off, ULong n, UInt sysno)
+{
+    struct ct_obj *in = obj_for_fd(in_fd), *out = obj_for_fd(out_fd);
+    if (!in || !out || n == 0) return;
+    if (!has_in) in_off = stream_start(in_fd, in, n, True, consume_in);
+    if (!has_out) out_off = stream_start(out_fd, out, n, False, True);
+    if (!in->is_source) return;
+    em_flow(out->handle, out_off, n, in->handle, in_off, n, CT_MODE_ALIGNED, ct_now_ns(), sysno);
+    em_flush();
+}
+
+/* Bytes of shared writable mappings in [a, a+len) go to their files. */
+static void sink_shmaps(Addr a, ULong len, Bool unmap)
+{
+    for (UInt i = 0; i < nshmaps; i++) {
+        struct shmap *m = &shmaps[i];
+        Addr lo = a > m->a ? a : m->a, hi = a + len < m->a + m->len ? a + len : m->a + m->len;
+        if (lo >= hi) continue;
+        struct ct_obj *o = obj_by_handle(m->handle);
+        if (o && sh_any(lo, hi - lo))
+            sink_bytes_skip(o, m->off + (lo - m->a), lo, hi - lo, __NR_msync, m->handle);
+        if (unmap && lo == m->a && hi == m->a + m->len) {
+            shmaps[i--] = shmaps[--nshmaps];
+        }
+    }
+    em_flush();
+}
+
+void sc_flush_all_mappings(void)
+{
+    sink_shmaps(0, ~0ULL, False);
+}
+
+/* ---------------- the handlers ---------------- */
+
+#define A(i) (args[i])
+
+static Bool read_u64(UWord ptr, ULong *out)
+{
+    if (!ptr) return False;
+    *out = *(const ULong *)ptr;
+    return True;
+}
+
+void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
+{
+    (void)nargs;
+    struct pre_state *p = &pre_states[tid];
+    switch (sysno) {
+    case __NR_sendfile:
+        p->has_off_in = read_u64(A(2), &p->off_in);
+        break;
+    case __NR_splice:
+    case __NR_copy_file_range:
+        p->has_off_in = read_u64(A(1), &p->off_in);
+        p->has_off_out = read_u64(A(3), &p->off_out);
+        break;
+    case __NR_open: case __NR_openat: {
+        UWord path = sysno == __NR_open ? A(0) : A(1);
+        Int dirfd = sysno == __NR_open ? VKI_AT_FDCWD : (Int)A(0);
+        UWord flags = sysno == __NR_open ? A(1) : A(2);
+        p->existed = True;
+        if (flags & VKI_O_CREAT) {
+            struct vki_stat st;
+            SysRes r = ct_syscall(__NR_newfstatat, (UWord)dirfd, path, (UWord)&st, 0, 0, 0);
+            p->existed = !sr_isError(r);
+        }
+        break;
+    }
+    case __NR_close:
+        fd_forget((Int)A(0));
+        break;
+    case __NR_munmap:
+        sink_shmaps(A(0), A(1), True);
+        break;
+    case __NR_execve: case __NR_execveat: case __NR_exit_group:
+        sc_flush_all_mappings();
+        em_flush();
+        break;
+    default:
+        break;
+    }
+}
+
+void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
+{
+    (void)nargs;
+    if (sr_isError(res)) return;
+    struct pre_state *p = &pre_states[tid];
+    ULong r = sr_Res(res);
+    Int fd = (Int)A(0);
+    struct ct_obj *o;
+
+    switch (sysno) {
+    /* ---- sources ---- */
+    case __NR_read:
+        if ((o = obj_for_fd(fd)) && r) label_bytes(o, A(1), r, stream_start(fd, o, r, True, True));
+        break;
+    case __NR_pread64:
+        if ((o = obj_for_fd(fd))) label_bytes(o, A(1), r, A(3));
+        break;
+    case __NR_readv:
+        if ((o = obj_for_fd(fd)) && r)
+            label_iov(o, (const struct vki_iovec *)A(1), A(2), r, stream_start(fd, o, r, True, True));
+        break;
+    case __NR_preadv:
+        if ((o = obj_for_fd(fd))) label_iov(o, (const struct vki_iovec *)A(1), A(2), r, A(3));
+        break;
+    case __NR_preadv2:
+        if ((o = obj_for_fd(fd)) && r) {
+            Bool cur = (Long)A(3) == -1;       /* -1: the current file position */
+            label_iov(o, (const struct vki_iovec *)A(1), A(2), r,
+                      cur ? stream_start(fd, o, r, True, True) : A(3));
+        }
+        break;
+    case __NR_recvfrom:
+        if ((o = obj_for_fd(fd)) && r)
+            label_bytes(o, A(1), r, stream_start(fd, o, r, True, !(A(3) & CT_MSG_PEEK)));
+        break;
+    case __NR_recvmsg:
+        if ((o = obj_for_fd(fd)) && r) {
+            const struct vki_msghdr *m = (const struct vki_msghdr *)A(1);
+            label_iov(o, m->msg_iov, m->msg_iovlen, r, stream_start(fd, o, r, True, !(A(2) & CT_MSG_PEEK)));
+        }
+        break;
+    case __NR_recvmmsg:
+        if ((o = obj_for_fd(fd))) {
+            const struct vki_mmsghdr *mv = (const struct vki_mmsghdr *)A(1);
+            for (ULong k = 0; k < r; k++) {
+                ULong n = mv[k].msg_len;
+                label_iov(o, mv[k].msg_hdr.msg_iov, mv[k].msg_hdr.msg_iovlen, n,
+                          stream_start(fd, o, n, True, True));
+            }
+        }
+        break;
+    case __NR_mmap: {
+        if (A(3) & VKI_MAP_ANONYMOUS || (Int)A(4) < 0) break;
+        o = obj_for_fd((Int)A(4));
+        if (!o || o->kind != CT_OBJ_FILE) break;
+        struct vg_stat st;
+        if (VG_(fstat)((Int)A(4), &st) != 0) break;
+        ULong off = A(5), size = (ULong)st.size;
+        ULong n = off >= size ? 0 : (size - off < A(1) ? size - off : A(1));
+        label_bytes(o, r, n, off);
+        if ((A(3) & VKI_MAP_SHARED) && (A(2) & VKI_PROT_WRITE)) {
+            if (nshmaps == capshmaps) {
+                capshmaps = capshmaps ? 2 * capshmaps : 16;
+                shmaps = VG_(realloc)("ct.shmaps", shmaps, capshmaps * sizeof *shmaps);
+            }
+            shmaps[nshmaps++] = (struct shmap){ r, A(1), o->handle, off };
+        }
+        break;
+    }
+
+    /* ---- sinks ---- */
+    case __NR_write:
+        sink_fd(fd, A(1), r, sysno);
+        em_flush();
+        break;
+    case __NR_pwrite64:
+        if ((o = obj_for_fd(fd)) && sh_any(A(1), r)) sink_bytes(o, A(3), A(1), r, sysno);
+        em_flush();
+        break;
+    case __NR_writev:
+        sink_iov(fd, (const struct vki_iovec *)A(1), A(2), r, sysno, False, 0);
+        em_flush();
+        break;
+    case __NR_pwritev:
+        sink_iov(fd, (const struct vki_iovec *)A(1), A(2), r, sysno, True, A(3));
+        em_flush();
+        break;
+    case __NR_pwritev2:
+        sink_iov(fd, (const struct vki_iovec *)A(1), A(2), r, sysno, (Long)A(3) != -1, A(3));
+        em_flush();
+        break;
+    case __NR_sendto:
+        sink_fd(fd, A(1), r, sysno);
+        em_flush();
+        break;
+    case __NR_sendmsg: {
+        const struct vki_msghdr *m = (const struct vki_msghdr *)A(1);
+        sink_iov(fd, m->msg_iov, m->msg_iovlen, r, sysno, False, 0);
+        em_flush();
+        break;
+    }
+    case __NR_sendmmsg: {
+        const struct vki_mmsghdr *mv = (const struct vki_mmsghdr *)A(1);
+        for (ULong k = 0; k < r; k++)
+            sink_iov(fd, mv[k].msg_hdr.msg_iov, mv[k].msg_hdr.msg_iovlen, mv[k].msg_len, sysno, False, 0);
+        em_flush();
+        break;
+    }
+    case __NR_sendfile:
+        kernel_copy((Int)A(1), p->has_off_in, p->off_in, True, (Int)A(0), False, 0, r, sysno);
+        break;
+    case __NR_splice:
+    case __NR_copy_file_range:
+        kernel_copy(fd, p->has_off_in, p->off_in, True, (Int)A(2), p->has_off_out, p->off_out, r, sysno);
+        break;
+    case __NR_tee:
+        kernel_copy(fd, False, 0, False, (Int)A(1), False, 0, r, sysno);
+        break;
+    case __NR_msync:
+        sink_shmaps(A(0), A(1), False);
+        break;
+
+    /* ---- descriptors and versions ---- */
+    case __NR_open: case __NR_openat: {
+        UWord flags = sysno == __NR_open ? A(1) : A(2);
+        fd_forget((Int)r);
+        Bool writes = (flags & VKI_O_ACCMODE) != VKI_O_RDONLY;
+        if ((writes && (flags & VKI_O_TRUNC)) || !p->existed || (flags & 020000000 /* O_TMPFILE */))
+            obj_new_version((Int)r);
+        break;
+    }
+    case __NR_creat:
+        fd_forget((Int)r);
+        obj_new_version((Int)r);
+        break;
+    case __NR_ftruncate:
+        if (A(1) == 0) obj_new_version(fd);
+        break;
+    case __NR_dup2: case __NR_dup3:
+        fd_forget((Int)A(1));
+        break;
+    case __NR_close_range:
+        fd_forget_from((Int)A(0), (Int)(A(1) > 0x7fffffff ? 0x7fffffff : A(1)));
+        break;
+    case __NR_pipe: case __NR_pipe2: case __NR_socketpair: {
+        const Int *fds = (const Int *)(sysno == __NR_socketpair ? A(3) : A(0));
+        fd_forget(fds[0]);
+        fd_forget(fds[1]);
+        break;
+    }
+    case __NR_dup: case __NR_fcntl: case __NR_socket: case __NR_accept: case __NR_accept4:
+    case __NR_eventfd2: case __NR_memfd_create: case __NR_epoll_create1: case __NR_signalfd4:
+    case __NR_timerfd_create: case __NR_inotify_init1: case __NR_openat2:
+        if (sysno != __NR_fcntl || A(1) == VKI_F_DUPFD || A(1) == VKI_F_DUPFD_CLOEXEC)
+            fd_forget((Int)r);
+        break;
+    default:
+        break;
+    }
+}

@@ -1,0 +1,36 @@
+/* ct_tool.h — what every file of the crosstag Valgrind tool shares.
+ *
+ * The tool has no libc: only VG_(...) functions from the Valgrind core and
+ * raw syscalls (ct_sys_*).  Fixed-width types come from Valgrind's basics.
+ */
+#ifndef CT_TOOL_H
+#define CT_TOOL_H
+
+#include "pub_tool_basics.h"
+#include "pub_tool_tooliface.h"
+#include "pub_tool_libcassert.h"
+#include "pub_tool_libcbase.h"
+#include "pub_tool_libcprint.h"
+#include "pub_tool_mallocfree.h"
+
+/* ct_wire.h is written for <stdint.h>; give it Valgrind's types. */
+#define CT_IN_TOOL 1
+typedef UChar  uint8_t;
+typedef UInt   uint32_t;
+typedef Int    int32_t;
+typedef ULong  uint64_t;
+typedef Long   int64_t;
+#include "../common/ct_wire.h"
+
+/* ---- options (ct_main.c) ---- */
+struct ct_options {
+    const HChar *socket_path;   /* --ct-socket */
+    Bool addr_taint;            /* --ct-addr-taint (default yes) */
+};
+extern struct ct_options ct_opt;
+
+/* ---- raw syscalls (ct_sys.c): the core exports VG_(do_syscall) ---- */
+SysRes ct_syscall(UWord nr, UWord a1, UWord a2, UWord a3, UWord a4, UWord a5, UWord a6);
+ULong  ct_now_ns(void);            /* CLOCK_REALTIME in ns */
+
+#endif
