@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ct_wire.h"
 #include "store_sqlite_int.h"
@@ -100,6 +102,29 @@ static int mkdir_parents(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* SQLite reports an unwritable folder or file vaguely (or opens read-only
+ * without a word); WAL also needs to create files next to the database. */
+static int folder_unwritable(const char *path, char *err, size_t errlen)
+{
+    char *dir = strdup(path);
+    if (!dir) {
+        snprintf(err, errlen, "out of memory");
+        return 1;
+    }
+    char *slash = strrchr(dir, '/');
+    const char *d = !slash ? "." : slash == dir ? "/" : (*slash = '\0', dir);
+    int bad = 0;
+    if (access(d, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "folder %s: %s", d, strerror(errno));
+        bad = 1;
+    } else if (access(path, F_OK) == 0 && access(path, R_OK | W_OK) != 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        bad = 1;
+    }
+    free(dir);
+    return bad;
+}
+
 static int exec_sql(struct store *s, const char *sql)
 {
     char *msg = NULL;
@@ -160,67 +185,106 @@ static void explain_failure(struct store *s, int rc)
     sqlite3_finalize(st);
 }
 
+static int rollback_keep_err(struct store *s)
+{
+    char keep[sizeof s->err];
+    memcpy(keep, s->err, sizeof keep);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    memcpy(s->err, keep, sizeof keep);
+    return -1;
+}
+
+/* Creates the schema if the file holds no tables.  1 created (or another
+ * run created it meanwhile: caller re-checks), 0 the file holds other
+ * tables, -1 error.  IMMEDIATE: runs creating one new store take turns,
+ * and the emptiness check and the creation see the same file. */
 static int create_schema(struct store *s)
 {
-    /* IMMEDIATE: two runs creating the same new store serialize here. */
+    int64_t n = 0, v = 0;
+    int rc = 0;
     if (exec_sql(s, "BEGIN IMMEDIATE") != 0)
         return -1;
-    if (exec_sql(s, schema_sql) != 0) {
-        char keep[sizeof s->err];
-        memcpy(keep, s->err, sizeof keep);
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        memcpy(s->err, keep, sizeof keep);
-        return -1;
+    if (query_int(s, "SELECT count(*) FROM sqlite_master", &n, &rc) < 0) {
+        explain_failure(s, rc);
+        return rollback_keep_err(s);
     }
-    return exec_sql(s, "COMMIT");
+    if (n != 0) {
+        /* someone else's tables, or a concurrent run's fresh schema */
+        int r = query_int(s, "SELECT 1 FROM sqlite_master WHERE name='meta'", &v, &rc);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return r == 1 ? 1 : 0;
+    }
+    if (exec_sql(s, schema_sql) != 0)
+        return rollback_keep_err(s);
+    return exec_sql(s, "COMMIT") == 0 ? 1 : rollback_keep_err(s);
 }
 
 /* Checks meta.schema_version; with STORE_WRITE creates the schema in an
  * empty file.  Fast path: one indexed SELECT. */
 static int check_schema(struct store *s, enum store_mode mode)
 {
-    int64_t v = 0, n = 0;
-    int rc = 0;
-    int r = query_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'", &v, &rc);
-    if (r == 1) {
-        if (v != CT_SCHEMA_VERSION) {
-            snprintf(s->err, sizeof s->err,
-                     "unsupported schema version %lld (this crosstag knows version %d)",
-                     (long long)v, CT_SCHEMA_VERSION);
+    for (int attempt = 0;; attempt++) {
+        int64_t v = 0, n = 0;
+        int rc = 0;
+        int r = query_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'", &v, &rc);
+        if (r == 1) {
+            if (v != CT_SCHEMA_VERSION) {
+                snprintf(s->err, sizeof s->err,
+                         "unsupported schema version %lld (this crosstag knows version %d)",
+                         (long long)v, CT_SCHEMA_VERSION);
+                return -1;
+            }
+            return 0;
+        }
+        if (r == 0) {
+            snprintf(s->err, sizeof s->err, "not a crosstag database (no schema version)");
             return -1;
         }
-        return 0;
+        if (rc != SQLITE_ERROR) {       /* not simply "no such table" */
+            explain_failure(s, rc);
+            return -1;
+        }
+        if (mode != STORE_WRITE) {
+            r = query_int(s, "SELECT count(*) FROM sqlite_master", &n, &rc);
+            if (r < 0)
+                explain_failure(s, rc);
+            else
+                snprintf(s->err, sizeof s->err, "not a crosstag database%s",
+                         n ? "" : " (empty file)");
+            return -1;
+        }
+        r = attempt ? 0 : create_schema(s);
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            snprintf(s->err, sizeof s->err, "not a crosstag database");
+            return -1;
+        }
     }
-    if (r == 0) {
-        snprintf(s->err, sizeof s->err, "not a crosstag database (no schema version)");
-        return -1;
+}
+
+/* Switching to WAL needs the file to itself, and SQLite reports a
+ * concurrent opener as busy without calling the busy handler. */
+static int set_wal(struct store *s)
+{
+    for (int tries = 0;; tries++) {
+        int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            return ct_sqlite_fail(s, "journal_mode");
+        if (tries >= 10000)
+            return ct_sqlite_fail(s, "journal_mode");
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
     }
-    if (rc != SQLITE_ERROR) {           /* not simply "no such table" */
-        explain_failure(s, rc);
-        return -1;
-    }
-    r = query_int(s, "SELECT count(*) FROM sqlite_master", &n, &rc);
-    if (r < 0) {
-        explain_failure(s, rc);
-        return -1;
-    }
-    if (n != 0) {
-        snprintf(s->err, sizeof s->err, "not a crosstag database");
-        return -1;
-    }
-    if (mode != STORE_WRITE) {
-        snprintf(s->err, sizeof s->err, "not a crosstag database (empty file)");
-        return -1;
-    }
-    if (exec_sql(s, "PRAGMA journal_mode=WAL") != 0 || create_schema(s) != 0)
-        return -1;
-    return 0;
 }
 
 static const struct { size_t off; const char *sql; } write_stmts[] = {
 #define W(field, sql) { offsetof(struct store, field), sql }
     W(host_get, "SELECT id FROM hosts WHERE name=?1"),
-    W(host_ins, "INSERT INTO hosts(name) VALUES(?1)"),
+    /* insert-then-select: concurrent runs may add the same host */
+    W(host_ins, "INSERT INTO hosts(name) VALUES(?1) ON CONFLICT(name) DO NOTHING"),
     W(proc_ins, "INSERT INTO processes(host,pid,start_ticks,exec_seq,ppid,parent,uid,exe,argv,start_ns)"
                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
                 " ON CONFLICT(host,pid,start_ticks,exec_seq) DO NOTHING"),
@@ -237,9 +301,7 @@ static const struct { size_t off; const char *sql; } write_stmts[] = {
                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
     W(flow_ins, "INSERT INTO flows(proc,time_ns,src_time_ns,sysno,sink_obj,sink_start,sink_end,"
                 "src_obj,src_start,src_end,mode) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"),
-    /* a merged row keeps its first write time and its latest read time, so
-     * "written before read" comparisons over-approximate, never miss */
-    W(flow_upd, "UPDATE flows SET sink_end=?2, src_end=?3, src_time_ns=MAX(src_time_ns,?4) WHERE id=?1"),
+    W(flow_upd, "UPDATE flows SET sink_end=?2, src_end=?3, src_time_ns=?4 WHERE id=?1"),
 #undef W
 };
 
@@ -251,6 +313,19 @@ static int prepare_writes(struct store *s)
             return -1;
     }
     return 0;
+}
+
+/* Another writer holds the lock.  Retry every millisecond (SQLite's own
+ * timeout backs off to 100 ms sleeps and would miss the short gaps a busy
+ * collector leaves between its batches), for up to about 30 s. */
+static int busy_wait(void *ctx, int tries)
+{
+    (void)ctx;
+    if (tries >= 30000)
+        return 0;
+    struct timespec ts = { 0, 1000000 };
+    nanosleep(&ts, NULL);
+    return 1;
 }
 
 struct store *store_open(const char *path, enum store_mode mode, char *err, size_t errlen)
@@ -267,6 +342,8 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
         snprintf(err, errlen, "is a folder");
         return NULL;
     }
+    if (mode == STORE_WRITE && folder_unwritable(path, err, errlen))
+        return NULL;
 
     struct store *s = calloc(1, sizeof *s);
     if (!s) {
@@ -287,14 +364,15 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_busy_handler(s->db, busy_wait, NULL);
 
     if (check_schema(s, mode) != 0)
         goto fail;
     if (!s->readonly) {
         /* WAL + NORMAL: a crash never corrupts; readers never block us. */
-        if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                        " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY") != 0)
+        if (set_wal(s) != 0 ||
+            exec_sql(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+                        " PRAGMA temp_store=MEMORY") != 0)
             goto fail;
         if (prepare_writes(s) != 0)
             goto fail;
@@ -413,7 +491,7 @@ static void forget_cached(struct store *s, int rows_gone)
 {
     cache_clear(s);
     if (rows_gone)
-        memset(s->last, 0, sizeof s->last);
+        memset(&s->last, 0, sizeof s->last);
 }
 
 /* ---- transactions ---- */
@@ -438,8 +516,12 @@ int store_begin(struct store *s)
     return 0;
 }
 
+static int flush_flow(struct store *s);
+
 int store_commit(struct store *s)
 {
+    if (flush_flow(s) != 0)
+        return -1;
     if (!s->in_txn)
         return 0;
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -462,7 +544,7 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
-    if (s->in_txn && store_commit(s) != 0 && !sqlite3_get_autocommit(s->db))
+    if (!s->readonly && store_commit(s) != 0 && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     for (size_t i = 0; i < sizeof write_stmts / sizeof write_stmts[0]; i++)
         sqlite3_finalize(*(sqlite3_stmt **)((char *)s + write_stmts[i].off));
@@ -509,15 +591,17 @@ int64_t store_host(struct store *s, const char *name)
     if (s->readonly)
         return readonly_fail(s);
     int64_t id;
-    sqlite3_bind_text(s->host_get, 1, name, -1, SQLITE_STATIC);
-    int r = step_int(s, s->host_get, &id, "host lookup");
-    sqlite3_clear_bindings(s->host_get);
-    if (r != 0)
-        return r < 0 ? -1 : id;
     sqlite3_bind_text(s->host_ins, 1, name, -1, SQLITE_STATIC);
-    r = step_done(s, s->host_ins, "host insert");
+    int r = step_done(s, s->host_ins, "host insert");
     sqlite3_clear_bindings(s->host_ins);
-    return r < 0 ? -1 : sqlite3_last_insert_rowid(s->db);
+    if (r < 0)
+        return -1;
+    sqlite3_bind_text(s->host_get, 1, name, -1, SQLITE_STATIC);
+    r = step_int(s, s->host_get, &id, "host lookup");
+    sqlite3_clear_bindings(s->host_get);
+    if (r == 0)
+        snprintf(s->err, sizeof s->err, "host lookup: row vanished");
+    return r == 1 ? id : -1;
 }
 
 /* The previous image of the same process, else the parent process's newest
@@ -670,45 +754,65 @@ int64_t store_object(struct store *s, const struct store_obj *o)
     return id;
 }
 
+/* Writes the in-memory newest row if the table is behind it. */
+static int flush_flow(struct store *s)
+{
+    if (!s->last.have || !s->last.dirty)
+        return 0;
+    const struct store_flow *f = &s->last.f;
+    sqlite3_stmt *st;
+    if (s->last.id) {
+        st = s->flow_upd;
+        sqlite3_bind_int64(st, 1, s->last.id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)f->sink_end);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)f->src_end);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)f->src_time_ns);
+    } else {
+        st = s->flow_ins;
+        sqlite3_bind_int64(st, 1, f->proc);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)f->time_ns);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)f->src_time_ns);
+        sqlite3_bind_int64(st, 4, f->sysno);
+        sqlite3_bind_int64(st, 5, f->sink_obj);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)f->sink_start);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)f->sink_end);
+        sqlite3_bind_int64(st, 8, f->src_obj);
+        sqlite3_bind_int64(st, 9, (sqlite3_int64)f->src_start);
+        sqlite3_bind_int64(st, 10, (sqlite3_int64)f->src_end);
+        sqlite3_bind_int64(st, 11, f->mode);
+    }
+    if (step_done(s, st, "flow write") != 0) {
+        s->last.have = 0;       /* do not retry one bad row forever */
+        return -1;
+    }
+    if (!s->last.id)
+        s->last.id = sqlite3_last_insert_rowid(s->db);
+    s->last.dirty = 0;
+    return 0;
+}
+
 int store_flow(struct store *s, const struct store_flow *f)
 {
     if (s->readonly)
         return readonly_fail(s);
-    struct ct_lastflow *last = &s->last[(uint64_t)f->proc & 63];
-    const struct store_flow *p = &last->f;
-    if (last->id && f->mode == CT_MODE_ALIGNED && p->mode == CT_MODE_ALIGNED &&
+    struct store_flow *p = &s->last.f;
+    if (s->last.have && f->mode == CT_MODE_ALIGNED && p->mode == CT_MODE_ALIGNED &&
         p->proc == f->proc && p->sink_obj == f->sink_obj && p->src_obj == f->src_obj &&
         f->sink_start == p->sink_end && f->src_start == p->src_end) {
-        sqlite3_stmt *st = s->flow_upd;
-        sqlite3_bind_int64(st, 1, last->id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)f->sink_end);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)f->src_end);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)f->src_time_ns);
-        if (step_done(s, st, "flow update") != 0)
-            return -1;
-        last->f.sink_end = f->sink_end;
-        last->f.src_end = f->src_end;
-        if (f->src_time_ns > last->f.src_time_ns)
-            last->f.src_time_ns = f->src_time_ns;
+        /* A merged row keeps its first write time and its latest read
+         * time, so "written before read" comparisons over-approximate
+         * and never miss a flow. */
+        p->sink_end = f->sink_end;
+        p->src_end = f->src_end;
+        if (f->src_time_ns > p->src_time_ns)
+            p->src_time_ns = f->src_time_ns;
+        s->last.dirty = 1;
         return 0;
     }
-    sqlite3_stmt *st = s->flow_ins;
-    sqlite3_bind_int64(st, 1, f->proc);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)f->time_ns);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)f->src_time_ns);
-    sqlite3_bind_int64(st, 4, f->sysno);
-    sqlite3_bind_int64(st, 5, f->sink_obj);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)f->sink_start);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)f->sink_end);
-    sqlite3_bind_int64(st, 8, f->src_obj);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)f->src_start);
-    sqlite3_bind_int64(st, 10, (sqlite3_int64)f->src_end);
-    sqlite3_bind_int64(st, 11, f->mode);
-    if (step_done(s, st, "flow insert") != 0) {
-        last->id = 0;
-        return -1;
-    }
-    last->id = sqlite3_last_insert_rowid(s->db);
-    last->f = *f;
-    return 0;
+    int r = flush_flow(s);
+    s->last.have = 1;
+    s->last.dirty = 1;
+    s->last.id = 0;
+    s->last.f = *f;
+    return r;
 }

@@ -45,9 +45,15 @@ struct store {
     struct ct_objcache_ent *oc;
     size_t oc_cap, oc_n;
 
-    /* the last flow row inserted or extended per process (direct-mapped
-     * by proc id), so interleaved processes still merge their runs */
-    struct ct_lastflow { int64_t id; struct store_flow f; } last[64];
+    /* The newest flow row, kept in memory while later records continue it
+     * (merging costs no SQL); written at the next non-continuing flow and
+     * before every commit.  Only the globally newest row is extended, so
+     * row id order stays write order. */
+    struct {
+        int have, dirty;        /* dirty: memory is ahead of the table */
+        int64_t id;             /* 0 until inserted */
+        struct store_flow f;
+    } last;
 
     /* read side (store_sqlite_read.c) */
     sqlite3_stmt *rd[CT_SQLITE_RD_SLOTS];
