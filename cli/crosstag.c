@@ -1,0 +1,50 @@
+/* crosstag.c — main(): dispatches to the subcommands in cmds.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "version.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: crosstag COMMAND [ARGS...]\n"
+          "\n"
+          "Byte-level data-flow tracking: records which input bytes each output byte\n"
+          "of a program came from, and answers where bytes came from or went to.\n"
+          "\n"
+          "commands:\n"
+          "  run [OPTIONS] -- CMD ARGS...   run CMD under the tracker, record its flows\n"
+          "  query backward|forward [--db PATH] [--json] TARGET\n"
+          "                                 where TARGET's bytes came from / went to\n"
+          "\n"
+          "options:\n"
+          "  -h, --help       show this help (crosstag COMMAND --help for a command)\n"
+          "  -V, --version    show the version\n"
+          "\n"
+          "The database is --db PATH, else $CROSSTAG_DB, else\n"
+          "$HOME/.local/share/crosstag/crosstag.db.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "query") == 0)
+        return cmd_query(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("crosstag %s\n", CT_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "crosstag: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}
