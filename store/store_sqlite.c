@@ -289,6 +289,8 @@ static const struct { size_t off; const char *sql; } write_stmts[] = {
                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
                 " ON CONFLICT(host,pid,start_ticks,exec_seq) DO NOTHING"),
     W(proc_prev_image, "SELECT id FROM processes WHERE host=?1 AND pid=?2 AND start_ticks=?3 AND exec_seq=?4"),
+    W(proc_last_image, "SELECT id, exec_seq FROM processes WHERE host=?1 AND pid=?2 AND start_ticks=?3"
+                       " ORDER BY exec_seq DESC LIMIT 1"),
     /* the parent's image that existed when the child started */
     W(proc_by_pid, "SELECT id FROM processes WHERE host=?1 AND pid=?2"
                    " AND (start_ns IS NULL OR start_ns<=?3) ORDER BY id DESC LIMIT 1"),
@@ -627,18 +629,14 @@ static int64_t find_parent(struct store *s, const struct store_proc *p)
     return r < 0 ? -1 : r ? id : 0;
 }
 
-int64_t store_proc_begin(struct store *s, const struct store_proc *p)
+/* 1 inserted, 0 that image is already recorded, -1 error. */
+static int insert_proc(struct store *s, const struct store_proc *p, int64_t exec_seq, int64_t parent)
 {
-    if (s->readonly)
-        return readonly_fail(s);
-    int64_t parent = find_parent(s, p);
-    if (parent < 0)
-        return -1;
     sqlite3_stmt *st = s->proc_ins;
     sqlite3_bind_int64(st, 1, p->host);
     sqlite3_bind_int64(st, 2, p->pid);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)p->start_ticks);
-    sqlite3_bind_int64(st, 4, p->exec_seq);
+    sqlite3_bind_int64(st, 4, exec_seq);
     sqlite3_bind_int64(st, 5, p->ppid);
     if (parent)
         sqlite3_bind_int64(st, 6, parent);
@@ -650,23 +648,49 @@ int64_t store_proc_begin(struct store *s, const struct store_proc *p)
     sqlite3_bind_int64(st, 10, (sqlite3_int64)p->start_ns);
     int r = step_done(s, st, "process insert");
     sqlite3_clear_bindings(st);
-    if (r < 0)
-        return -1;
-    if (sqlite3_changes(s->db) == 1)
-        return sqlite3_last_insert_rowid(s->db);
+    return r < 0 ? -1 : sqlite3_changes(s->db) == 1;
+}
 
-    /* Same (pid, start_ticks, exec_seq) already recorded (a repeated HELLO,
-     * or pid and tick reuse across reboots): continue that row. */
-    int64_t id = 0;
-    st = s->proc_prev_image;
+int64_t store_proc_begin(struct store *s, const struct store_proc *p)
+{
+    if (s->readonly)
+        return readonly_fail(s);
+    if (p->exe_len > 0x7fffffff || p->argv_len > 0x7fffffff) {
+        snprintf(s->err, sizeof s->err, "process strings too long");
+        return -1;
+    }
+    int64_t parent = find_parent(s, p);
+    if (parent < 0)
+        return -1;
+    int r = insert_proc(s, p, p->exec_seq, parent);
+    if (r != 0)
+        return r < 0 ? -1 : sqlite3_last_insert_rowid(s->db);
+
+    /* Every connection is a new image, so a taken (pid, start_ticks,
+     * exec_seq) means the tracker did not count this exec (or pid and
+     * ticks came back after a reboot): record it as the next image. */
+    sqlite3_stmt *st = s->proc_last_image;
     sqlite3_bind_int64(st, 1, p->host);
     sqlite3_bind_int64(st, 2, p->pid);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)p->start_ticks);
-    sqlite3_bind_int64(st, 4, p->exec_seq);
-    r = step_int(s, st, &id, "process lookup");
+    int rc = sqlite3_step(st);
+    int64_t prev = 0, seq = 0;
+    if (rc == SQLITE_ROW) {
+        prev = sqlite3_column_int64(st, 0);
+        seq = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) {
+        if (rc == SQLITE_DONE)
+            snprintf(s->err, sizeof s->err, "process insert: conflicting row vanished");
+        else
+            ct_sqlite_fail(s, "process lookup");
+        return -1;
+    }
+    r = insert_proc(s, p, seq + 1, prev);
     if (r == 0)
-        snprintf(s->err, sizeof s->err, "process insert: row vanished");
-    return r == 1 ? id : -1;
+        snprintf(s->err, sizeof s->err, "process insert: image %lld recorded twice", (long long)seq + 1);
+    return r == 1 ? sqlite3_last_insert_rowid(s->db) : -1;
 }
 
 int store_proc_end(struct store *s, int64_t proc, uint64_t end_ns, int32_t status, uint64_t lost)

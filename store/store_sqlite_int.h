@@ -37,7 +37,7 @@ struct store {
 
     /* write side, prepared at open in STORE_WRITE */
     sqlite3_stmt *host_get, *host_ins;
-    sqlite3_stmt *proc_ins, *proc_prev_image, *proc_by_pid, *proc_end;
+    sqlite3_stmt *proc_ins, *proc_prev_image, *proc_last_image, *proc_by_pid, *proc_end;
     sqlite3_stmt *obj_maxver, *obj_newest, *obj_by_name, *obj_ins;
     sqlite3_stmt *flow_ins, *flow_upd;
 
