@@ -498,6 +498,8 @@ static void forget_cached(struct store *s, int rows_gone)
 
 /* ---- transactions ---- */
 
+static int flush_flow(struct store *s);
+
 int store_begin(struct store *s)
 {
     if (s->in_txn)
@@ -507,7 +509,10 @@ int store_begin(struct store *s)
     int64_t dv = 0;
     int rc;
     if (query_int(s, "PRAGMA data_version", &dv, &rc) == 1 && dv != s->data_version) {
-        forget_cached(s, 0);
+        /* and another run's rows may now follow our newest flow row:
+         * extending it would break "row id order = write order" */
+        flush_flow(s);
+        forget_cached(s, 1);
         s->data_version = dv;
     }
     /* IMMEDIATE takes the write lock now (waiting up to busy_timeout), so
@@ -517,8 +522,6 @@ int store_begin(struct store *s)
     s->in_txn = 1;
     return 0;
 }
-
-static int flush_flow(struct store *s);
 
 int store_commit(struct store *s)
 {
