@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# t_progs.sh — our own C programs (tests/progs/) under `crosstag run`, whose
+# byte mappings are known exactly (each program's header comment gives its
+# mapping).  Every test: fresh database, the program's output must equal its
+# native output, and `crosstag query ... --json` must print exactly the
+# expected rows.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+IN=$T/in.txt
+gen "$IN" 10000            # crosses the 4 KB read chunks and page boundaries
+N=10000
+
+# run_prog NAME OUTFILE PROG ARGS... — native run into OUTFILE.native, then
+# the same under crosstag into OUTFILE (fresh DB); checks the outputs match.
+run_prog() {
+    local name=$1 out=$2 prog=$3
+    shift 3
+    fresh_db
+    rm -f "$out" "$out.native"
+    local args=() a
+    for a in "$@"; do [ "$a" = OUT ] && args+=("$out.native") || args+=("$a"); done
+    if ! "$PROGS/$prog" "${args[@]}" 2>"$T/.native.err"; then
+        fail "$name" "native $prog failed" "$T/.native.err"
+        return 1
+    fi
+    args=()
+    for a in "$@"; do [ "$a" = OUT ] && args+=("$out") || args+=("$a"); done
+    ctrun_ok "$name" -- "$PROGS/$prog" "${args[@]}" || return 1
+    same_file "$name" "$out.native" "$out"
+}
+
+test_copy() {
+    local o=$T/copy.out
+    run_prog copy "$o" copy "$IN" OUT || return
+    row "$o" 0 $N "$IN" 0 $N | expect_json copy backward "$o"
+    row "$o" 0 $N "$IN" 0 $N | expect_json copy-forward forward "$IN"
+}
+
+test_reverse() {
+    local i=$T/rev.in o=$T/rev.out
+    printf 'ABCDEFGH' >"$i"
+    run_prog reverse "$o" reverse "$i" OUT || return
+    local k
+    for k in 0 1 2 3 4 5 6 7; do row "$o" $k $((k + 1)) "$i" $((7 - k)) $((8 - k)); done |
+        expect_json reverse backward "$o"
+
+    # two hops in two runs: reversing twice composes back to one aligned row,
+    # and the intermediate file is no final sink (it was read afterwards)
+    local o2=$T/rev2.out
+    ctrun_ok reverse-twice -- "$PROGS/reverse" "$o" "$o2" || return
+    row "$o2" 0 8 "$i" 0 8 | expect_json reverse-twice backward "$o2"
+    row "$o2" 0 8 "$i" 0 8 | expect_json reverse-twice-forward forward "$i"
+}
+
+test_interleave() {
+    local a=$T/il.a b=$T/il.b o=$T/il.out k
+    printf 'abcd' >"$a"
+    printf 'WXYZ' >"$b"
+    run_prog interleave "$o" interleave "$a" "$b" OUT || return
+    for k in 0 1 2 3; do
+        row "$o" $((2 * k)) $((2 * k + 1)) "$a" $k $((k + 1))
+        row "$o" $((2 * k + 1)) $((2 * k + 2)) "$b" $k $((k + 1))
+    done | expect_json interleave backward "$o"
+}
+
+test_arith() {
+    # each sink byte depends on one byte of each input: two `all` rows per
+    # byte (one per source object; a 1-byte range, but two sources)
+    local a=$T/ar.a b=$T/ar.b o=$T/ar.out k
+    printf 'abc' >"$a"
+    printf '123' >"$b"
+    run_prog arith "$o" arith "$a" "$b" OUT || return
+    for k in 0 1 2; do
+        row "$o" $k $((k + 1)) "$a" $k $((k + 1)) all
+        row "$o" $k $((k + 1)) "$b" $k $((k + 1)) all
+    done | expect_json arith backward "$o"
+}
+
+test_simdcopy() {
+    local i=$T/simd.in o=$T/simd.out
+    gen "$i" 1000 7
+    run_prog simdcopy "$o" simdcopy "$i" OUT || return
+    row "$o" 0 1000 "$i" 0 1000 | expect_json simdcopy backward "$o"
+}
+
+test_lookup() {
+    local i=$T/lk.in o=$T/lk.out
+    gen "$i" 300 3
+    run_prog lookup "$o" lookup "$i" OUT || return
+    row "$o" 0 300 "$i" 0 300 | expect_json lookup backward "$o"
+
+    # without address taint the table value carries nothing
+    local o2=$T/lk2.out
+    fresh_db
+    ctrun_ok lookup-no-addr-taint --no-addr-taint -- "$PROGS/lookup" "$i" "$o2" || return
+    same_file lookup-no-addr-taint "$o" "$o2" || return
+    expect_json lookup-no-addr-taint backward "$o2" </dev/null
+}
+
+test_mmapread() {
+    local o=$T/mm.out
+    run_prog mmapread "$o" mmapread "$IN" OUT || return
+    {
+        row "$o" 0 5000 "$IN" 5000 10000
+        row "$o" 5000 10000 "$IN" 0 5000
+    } | expect_json mmapread backward "$o"
+}
+
+test_sendfile() {
+    local o=$T/sf.out
+    run_prog sendfile "$o" sendfile "$IN" OUT || return
+    {
+        row "$o" 0 50 "$IN" 100 150
+        row "$o" 50 70 "$IN" 10 30
+    } | expect_json sendfile backward "$o"
+}
+
+test_splice() {
+    # through a pipe: backward follows the pipe (written by the tracked
+    # process before it was read) back to the file; forward ends at OUT
+    local o=$T/sp.out
+    run_prog splice "$o" splice "$IN" OUT || return
+    {
+        row "$o" 0 100 "$IN" 200 300
+        row "$o" 100 150 "$IN" 0 50
+    } >"$T/sp.exp"
+    expect_json splice backward "$o" <"$T/sp.exp"
+    expect_json splice-forward forward "$IN" <"$T/sp.exp"
+}
+
+test_pwrite() {
+    local o=$T/pw.out
+    run_prog pwrite "$o" pwrite "$IN" OUT || return
+    {
+        row "$o" 0 10 "$IN" 10 20
+        row "$o" 1000 1010 "$IN" 0 10
+        row "$o" 5000 5010 "$IN" 20 30
+    } | expect_json pwrite backward "$o"
+}
+
+test_vecio() {
+    local o=$T/vec.out
+    run_prog vecio "$o" vecio "$IN" OUT || return
+    {
+        row "$o" 0 20 "$IN" 12 32
+        row "$o" 20 32 "$IN" 0 12       # pieces a and b continue each other: merged
+        row "$o" 100 104 "$IN" 43 47
+        row "$o" 104 107 "$IN" 40 43
+    } | expect_json vecio backward "$o"
+}
+
+test_constant() {
+    local o=$T/const.out
+    run_prog constant "$o" constant "$IN" OUT || return
+    expect_json constant backward "$o" </dev/null
+    expect_json constant-forward forward "$IN" </dev/null
+}
+
+test_forkcopy() {
+    local o=$T/fork.out
+    run_prog forkcopy "$o" forkcopy "$IN" OUT || return
+    row "$o" 0 $N "$IN" 0 $N | expect_json forkcopy backward "$o"
+}
+
+test_threadcopy() {
+    local o=$T/thr.out
+    run_prog threadcopy "$o" threadcopy "$IN" OUT || return
+    row "$o" 0 $N "$IN" 0 $N | expect_json threadcopy backward "$o"
+}
+
+test_bigread() {
+    # a sparse 6 GiB file with marked bytes past 5 GiB: offsets are 64-bit
+    local big=$T/big.sparse o=$T/big.out
+    truncate -s 6G "$big" || { fail bigread "cannot make a sparse file"; return; }
+    printf 'MARK-5GiB+7:%052d' 7 | dd of="$big" bs=1 seek=5368709127 conv=notrunc status=none
+    printf 'AROUND-4GiB-8..8' | dd of="$big" bs=1 seek=4294967288 conv=notrunc status=none
+    run_prog bigread "$o" bigread "$big" OUT || { rm -f "$big"; return; }
+    {
+        row "$o" 0 64 "$big" 5368709127 5368709191
+        row "$o" 64 80 "$big" 4294967288 4294967304
+    } | expect_json bigread backward "$o"
+    rm -f "$big"
+}
+
+test_copy
+test_reverse
+test_interleave
+test_arith
+test_simdcopy
+test_lookup
+test_mmapread
+test_sendfile
+test_splice
+test_pwrite
+test_vecio
+test_constant
+test_forkcopy
+test_threadcopy
+test_bigread
+finish
