@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# setup.sh — sets up a fresh Debian 12 machine for crosstag: installs the
+# packages it needs, builds it, and (unless --no-demo) runs a short demo.
+# Usage: sudo bash setup.sh [--no-demo]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+demo=1
+for a in "$@"; do
+    case $a in
+        --no-demo) demo=0 ;;
+        -h|--help) echo "usage: sudo bash setup.sh [--no-demo]"; exit 0 ;;
+        *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
+    esac
+done
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup.sh: run as root (or install sudo)" >&2; exit 1; }
+    SUDO=sudo
+fi
+
+# build: compiler, Valgrind (the engine is a Valgrind tool; its headers and
+#        static libraries come with Debian's valgrind package), SQLite (the
+#        store), jansson (JSON output), pkg-config
+# tests: the utilities and real programs the test suite runs under crosstag,
+#        python3 (test helpers), time (bench/)
+pkgs=(build-essential pkg-config valgrind libsqlite3-dev sqlite3 libjansson-dev
+      coreutils sed mawk bsdextrautils util-linux gzip openssl git python3 time
+      e2fsprogs)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+echo "== building"
+make -j"$(nproc)"
+
+[ "$demo" -eq 1 ] || exit 0
+
+echo
+echo "== demo: where did each byte of a file come from?"
+D=$(mktemp -d "${TMPDIR:-/tmp}/crosstag-demo.XXXXXX")
+trap 'rm -rf "$D"' EXIT
+CT=$PWD/build/bin/crosstag
+printf 'hello from crosstag\nsecret: 1234\n' >"$D/in.txt"
+echo "\$ crosstag run --db $D/demo.db -- sh -c 'tr a-z A-Z < in.txt > upper.txt'"
+(cd "$D" && "$CT" run --db "$D/demo.db" -- sh -c 'tr a-z A-Z < in.txt > upper.txt')
+echo "\$ crosstag run --db $D/demo.db -- sh -c 'tail -c 5 upper.txt | rev > last.txt'"
+(cd "$D" && "$CT" run --db "$D/demo.db" -- sh -c 'tail -c 5 upper.txt | rev > last.txt')
+echo "\$ cat last.txt"
+cat "$D/last.txt"
+echo "\$ crosstag query backward --db $D/demo.db $D/last.txt"
+"$CT" query backward --db "$D/demo.db" "$D/last.txt"
+echo "\$ crosstag query backward --db $D/demo.db --json $D/last.txt"
+"$CT" query backward --db "$D/demo.db" --json "$D/last.txt"
+echo
+echo "== done.  Next: bash tests/run.sh"
