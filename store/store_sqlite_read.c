@@ -9,6 +9,8 @@
  * later.  maxlen costs one pass over the object's rows, so it is cached per
  * connection and dropped whenever another connection commits (PRAGMA
  * data_version), and skipped entirely for scans starting at offset 0.
+ * The same cache remembers which objects have no rows at all on a side, so
+ * the many scans of sources nobody wrote cost only a hash lookup.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 enum {
     RD_FIND_IDENT, RD_FIND_NAME, RD_FIND_NAME_KIND, RD_OBJ_INFO, RD_PROC_INFO,
     RD_FLOWS_SINK, RD_FLOWS_SRC, RD_MAXLEN_SINK, RD_MAXLEN_SRC, RD_DATA_VERSION,
+    RD_ANY_SINK, RD_ANY_SRC,
 };
 
 #define OBJ_COLS "o.id, o.host, o.kind, o.dev, o.ino, o.version, o.name, h.name"
@@ -53,6 +56,10 @@ static const char sql_maxlen_sink[] =
     "SELECT max(sink_end - sink_start) FROM flows INDEXED BY flows_sink WHERE sink_obj = ?1";
 static const char sql_maxlen_src[] =
     "SELECT max(src_end - src_start) FROM flows INDEXED BY flows_src WHERE src_obj = ?1";
+static const char sql_any_sink[] =
+    "SELECT 1 FROM flows INDEXED BY flows_sink WHERE sink_obj = ?1 LIMIT 1";
+static const char sql_any_src[] =
+    "SELECT 1 FROM flows INDEXED BY flows_src WHERE src_obj = ?1 LIMIT 1";
 
 /* Offsets are stored as SQLite's signed 64-bit integers. */
 static sqlite3_int64 clamp64(uint64_t v)
@@ -182,64 +189,79 @@ int store_proc_info(struct store *s, int64_t id, struct store_procinfo *out)
     return 0;
 }
 
-/* ---- the maxlen cache (see the top of the file) ---- */
+/* ---- the per-object cache (see the top of the file) ---- */
 
-struct maxlen_ent { int64_t key; int64_t maxlen; };   /* key: obj*2 + by_sink, 0 = empty */
+/* key: obj*2 + by_sink (0 = empty slot).  rows: 0 unknown, 1 none, 2 some. */
+struct side_ent { int64_t key; int rows; int have_maxlen; uint64_t maxlen; };
 
 static struct {
-    struct store *owner;
+    sqlite3 *owner;         /* the connection it describes */
     int64_t data_version;
-    struct maxlen_ent *tab;
+    struct side_ent *tab;
     size_t cap, n;
-} ml;
+} sc;
 
-static void ml_clear(void)
+static void sc_clear(void)
 {
-    free(ml.tab);
-    memset(&ml, 0, sizeof ml);
+    free(sc.tab);
+    memset(&sc, 0, sizeof sc);
 }
 
-static size_t ml_hash(int64_t key, size_t cap)
+static size_t sc_hash(int64_t key, size_t cap)
 {
     uint64_t h = (uint64_t)key * 0x9e3779b97f4a7c15ULL;
     return (size_t)(h >> 17) & (cap - 1);
 }
 
-static struct maxlen_ent *ml_slot(int64_t key)
+static struct side_ent *sc_slot(int64_t key)
 {
-    for (size_t i = ml_hash(key, ml.cap);; i = (i + 1) & (ml.cap - 1))
-        if (ml.tab[i].key == key || ml.tab[i].key == 0)
-            return &ml.tab[i];
+    for (size_t i = sc_hash(key, sc.cap);; i = (i + 1) & (sc.cap - 1))
+        if (sc.tab[i].key == key || sc.tab[i].key == 0)
+            return &sc.tab[i];
 }
 
-static void ml_put(int64_t key, int64_t maxlen)
+/* The entry for key, created empty; NULL when out of memory (the cache is
+ * only an optimisation, callers then ask SQLite). */
+static struct side_ent *sc_get(int64_t key)
 {
-    if (ml.n + 1 > ml.cap / 2) {
-        size_t ncap = ml.cap ? ml.cap * 2 : 256;
-        struct maxlen_ent *old = ml.tab, *n = calloc(ncap, sizeof *n);
-        size_t ocap = ml.cap;
+    if (sc.n + 1 > sc.cap / 2) {
+        size_t ncap = sc.cap ? sc.cap * 2 : 256;
+        struct side_ent *old = sc.tab, *n = calloc(ncap, sizeof *n);
+        size_t ocap = sc.cap;
         if (!n)
-            return;                 /* the cache is optional */
-        ml.tab = n;
-        ml.cap = ncap;
+            return NULL;
+        sc.tab = n;
+        sc.cap = ncap;
         for (size_t i = 0; i < ocap; i++)
             if (old[i].key)
-                *ml_slot(old[i].key) = old[i];
+                *sc_slot(old[i].key) = old[i];
         free(old);
     }
-    struct maxlen_ent *e = ml_slot(key);
-    if (!e->key)
-        ml.n++;
-    e->key = key;
-    e->maxlen = maxlen;
+    struct side_ent *e = sc_slot(key);
+    if (!e->key) {
+        e->key = key;
+        sc.n++;
+    }
+    return e;
+}
+
+/* SQLite calls this when the connection closes (see sc_validate). */
+static void sc_closed(void *db)
+{
+    if (sc.owner == db)
+        sc_clear();
+}
+
+static void sc_unused(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc, (void)argv;
+    sqlite3_result_null(ctx);
 }
 
 /* Drops the cache when it may describe another connection or rows another
  * connection has since changed. */
-static int ml_validate(struct store *s)
+static int sc_validate(struct store *s)
 {
-    /* an unprepared slot means a connection we have not used yet */
-    int fresh = s->rd[RD_DATA_VERSION] == NULL;
     sqlite3_stmt **st = &s->rd[RD_DATA_VERSION];
     if (ct_sqlite_prep(s, st, "PRAGMA data_version") != 0)
         return -1;
@@ -247,46 +269,69 @@ static int ml_validate(struct store *s)
         return step_fail(s, *st, "data_version");
     int64_t dv = sqlite3_column_int64(*st, 0);
     sqlite3_reset(*st);
-    if (fresh || ml.owner != s || ml.data_version != dv) {
-        ml_clear();
-        ml.owner = s;
-        ml.data_version = dv;
-    }
+    if (sc.owner == s->db && sc.data_version == dv)
+        return 0;
+    sc_clear();
+    /* A function's destructor is the one hook SQLite runs at close: it
+     * forgets the cache then, so a later connection at the same address
+     * never inherits it (and nothing stays allocated). */
+    if (sqlite3_create_function_v2(s->db, "crosstag_read_cache", 0, SQLITE_UTF8, s->db,
+                                   sc_unused, NULL, NULL, sc_closed) != SQLITE_OK)
+        return 0;                   /* then simply no cache */
+    sc.owner = s->db;
+    sc.data_version = dv;
     return 0;
 }
 
-/* Longest row of `obj` on one side: 1 with *out, 0 if it has no rows, -1. */
-static int maxlen(struct store *s, int by_sink, int64_t obj, uint64_t *out)
+/* Runs a one-value query on obj: 1 with *v, 0 for NULL / no row, -1. */
+static int one_value(struct store *s, int slot, const char *sql, int64_t obj, int64_t *v)
 {
-    if (ml_validate(s) != 0)
-        return -1;
-    int64_t key = obj * 2 + (by_sink ? 1 : 0);
-    if (ml.cap && key) {
-        struct maxlen_ent *e = ml_slot(key);
-        if (e->key == key) {
-            if (e->maxlen < 0)
-                return 0;
-            *out = (uint64_t)e->maxlen;
-            return 1;
-        }
-    }
-    sqlite3_stmt **st = &s->rd[by_sink ? RD_MAXLEN_SINK : RD_MAXLEN_SRC];
-    if (ct_sqlite_prep(s, st, by_sink ? sql_maxlen_sink : sql_maxlen_src) != 0)
+    sqlite3_stmt **st = &s->rd[slot];
+    if (ct_sqlite_prep(s, st, sql) != 0)
         return -1;
     sqlite3_bind_int64(*st, 1, obj);
-    if (sqlite3_step(*st) != SQLITE_ROW)
+    int rc = sqlite3_step(*st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return step_fail(s, *st, "flow scan");
-    int none = sqlite3_column_type(*st, 0) == SQLITE_NULL;
-    int64_t v = sqlite3_column_int64(*st, 0);
+    int r = rc == SQLITE_ROW && sqlite3_column_type(*st, 0) != SQLITE_NULL;
+    if (r)
+        *v = sqlite3_column_int64(*st, 0);
     sqlite3_reset(*st);
-    if (!none && v < 0)
-        v = 0;                      /* a corrupt row; the scan filter still holds */
-    if (key)
-        ml_put(key, none ? -1 : v);
-    if (none)
+    return r;
+}
+
+/* Whether obj has any rows on that side: 1 yes, 0 no, -1 error.  Cheap
+ * (LIMIT 1), and it spares most scans: sources nobody wrote are common. */
+static int has_rows(struct store *s, int by_sink, struct side_ent *e, int64_t obj)
+{
+    if (e && e->rows)
+        return e->rows == 2;
+    int64_t v;
+    int r = one_value(s, by_sink ? RD_ANY_SINK : RD_ANY_SRC,
+                      by_sink ? sql_any_sink : sql_any_src, obj, &v);
+    if (r >= 0 && e)
+        e->rows = r ? 2 : 1;
+    return r;
+}
+
+/* Longest row of obj on that side (it has rows): 0 with *out, -1. */
+static int max_len(struct store *s, int by_sink, struct side_ent *e, int64_t obj, uint64_t *out)
+{
+    if (e && e->have_maxlen) {
+        *out = e->maxlen;
         return 0;
-    *out = (uint64_t)v;
-    return 1;
+    }
+    int64_t v = 0;
+    int r = one_value(s, by_sink ? RD_MAXLEN_SINK : RD_MAXLEN_SRC,
+                      by_sink ? sql_maxlen_sink : sql_maxlen_src, obj, &v);
+    if (r < 0)
+        return -1;
+    *out = v > 0 ? (uint64_t)v : 0;   /* corrupt negative rows: the filter still holds */
+    if (e) {
+        e->have_maxlen = 1;
+        e->maxlen = *out;
+    }
+    return 0;
 }
 
 /* ---- overlap scans ---- */
@@ -296,13 +341,18 @@ int store_flows_overlapping(struct store *s, int by_sink, int64_t obj,
 {
     if (start >= end)
         return 0;
+    if (sc_validate(s) != 0)
+        return -1;
+    struct side_ent *e = obj > 0 && sc.owner == s->db ? sc_get(obj * 2 + (by_sink ? 1 : 0)) : NULL;
+    int r = has_rows(s, by_sink, e, obj);
+    if (r <= 0)
+        return r;                   /* error, or no rows at all */
     uint64_t lo = 0;
     if (start > 0) {
-        uint64_t ml_len = 0;
-        int r = maxlen(s, by_sink, obj, &ml_len);
-        if (r <= 0)
-            return r;               /* error, or no rows at all */
-        lo = start > ml_len ? start - ml_len : 0;
+        uint64_t len = 0;
+        if (max_len(s, by_sink, e, obj, &len) != 0)
+            return -1;
+        lo = start > len ? start - len : 0;
     }
 
     /* A callback may scan again (same slot): then use a private statement. */
