@@ -1,0 +1,210 @@
+/* cmd_query.c — `crosstag query backward|forward [--db PATH] [--json] TARGET`:
+ * argument handling, then target lookup, the engine (query.c) and output
+ * (out_json.c / out_tree.c).  Exit: 0 done (even with no flows), 1 no
+ * records for TARGET or a store error, 2 usage error or bad TARGET. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "qinfo.h"
+#include "query.h"
+#include "render.h"
+#include "store.h"
+#include "target.h"
+#include "textesc.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: crosstag query backward|forward [--db PATH] [--json] TARGET\n"
+          "\n"
+          "backward: where the bytes of TARGET came from (the original sources)\n"
+          "forward:  where they went (the final sinks)\n"
+          "\n"
+          "TARGET is PATH (the whole file) or PATH:START-END (bytes START to END-1).\n"
+          "A TARGET starting with '-' needs '--' before it.\n"
+          "\n"
+          "options:\n"
+          "  --db PATH   the database (default $CROSSTAG_DB, else\n"
+          "              $HOME/.local/share/crosstag/crosstag.db)\n"
+          "  --json      one JSON object per line instead of a tree\n", out);
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "crosstag query: %s%s\n", msg, arg ? arg : "");
+    usage(stderr);
+    return 2;
+}
+
+/* The default database; NULL when no home folder is known. */
+static char *default_db(void)
+{
+    const char *env = getenv("CROSSTAG_DB");
+    if (env && env[0])
+        return strdup(env);
+    const char *home = getenv("HOME");
+    if (!home || !home[0]) {
+        struct passwd *pw = getpwuid(getuid());
+        home = pw ? pw->pw_dir : NULL;
+    }
+    char *p = NULL;
+    if (home && asprintf(&p, "%s/.local/share/crosstag/crosstag.db", home) < 0)
+        p = NULL;
+    return p;
+}
+
+struct args {
+    enum qdir dir;
+    const char *db;
+    const char *target;
+    int json;
+};
+
+/* 0 ok, 1 help shown, 2 usage error (reported). */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    const char *dir = NULL;
+    int opts = 1;
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (opts && s[0] == '-' && s[1]) {
+            if (strcmp(s, "--") == 0)
+                opts = 0;
+            else if (strcmp(s, "--json") == 0)
+                a->json = 1;
+            else if (strcmp(s, "--db") == 0) {
+                if (++i >= argc)
+                    return usage_error("--db needs a PATH", NULL);
+                a->db = argv[i];
+            } else if (strncmp(s, "--db=", 5) == 0)
+                a->db = s + 5;
+            else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+                usage(stdout);
+                return 1;
+            } else
+                return usage_error("unknown option ", s);
+        } else if (!dir)
+            dir = s;
+        else if (!a->target)
+            a->target = s;
+        else
+            return usage_error("too many arguments: ", s);
+    }
+    if (!dir)
+        return usage_error("say backward or forward", NULL);
+    if (strcmp(dir, "backward") == 0)
+        a->dir = Q_BACKWARD;
+    else if (strcmp(dir, "forward") == 0)
+        a->dir = Q_FORWARD;
+    else
+        return usage_error("the direction is backward or forward, not ", dir);
+    if (!a->target)
+        return usage_error("missing TARGET", NULL);
+    if (a->db && !a->db[0])
+        return usage_error("--db needs a PATH", NULL);
+    return 0;
+}
+
+/* The stored object for the target: 1 found, 0 none, -1 store error. */
+static int find_target(struct store *st, const struct target *t, struct store_objinfo *oi)
+{
+    if (t->exists)
+        return store_find_object(st, t->kind, t->dev, t->ino, t->name, t->name_len, oi);
+    return store_find_object(st, t->kind, 0, 0, t->name, t->name_len, oi);
+}
+
+static int run(struct store *st, const struct args *a, const struct target *t, int64_t obj)
+{
+    struct query q;
+    struct qinfo qi;
+    struct qrows rows = { 0 };
+    int rc = 1;
+    query_init(&q, st, a->dir);
+    qinfo_init(&qi, st);
+    struct qnode *root = query_run(&q, obj, t->start, t->end);
+    if (!root) {
+        fprintf(stderr, "crosstag: query failed: %s\n", q.err);
+        goto out;
+    }
+    if (q.hit_depth)
+        fprintf(stderr, "crosstag: warning: chains longer than %d hops were cut there\n", Q_MAX_DEPTH);
+    if (q.hit_budget)
+        fprintf(stderr, "crosstag: warning: the query grew too large; some paths were not followed\n");
+    if (a->json) {
+        if (query_rows(&q, root, &rows) != 0) {
+            fprintf(stderr, "crosstag: query failed: %s\n", q.err);
+            goto out;
+        }
+        if (render_json(stdout, &qi, a->dir, obj, &rows) != 0) {
+            fprintf(stderr, "crosstag: %s\n", qi.err);
+            goto out;
+        }
+    } else if (render_tree(stdout, &qi, a->dir, root, t->whole) != 0) {
+        fprintf(stderr, "crosstag: %s\n", qi.err);
+        goto out;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "crosstag: writing the output: %s\n", strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    qrows_free(&rows);
+    qinfo_free(&qi);
+    query_free(&q);
+    return rc;
+}
+
+int cmd_query(int argc, char **argv)
+{
+    struct args a;
+    int r = parse_args(argc, argv, &a);
+    if (r)
+        return r == 1 ? 0 : r;
+
+    char err[512];
+    struct target t;
+    if (target_parse(a.target, &t, err, sizeof err) != 0) {
+        char *e = esc_bytes((const unsigned char *)err, strlen(err), ESC_HUMAN);
+        fprintf(stderr, "crosstag: %s\n", e ? e : err);
+        free(e);
+        return 2;
+    }
+
+    char *db = a.db ? strdup(a.db) : default_db();
+    if (!db) {
+        fprintf(stderr, "crosstag: no database: set CROSSTAG_DB or HOME, or use --db PATH\n");
+        target_free(&t);
+        return 1;
+    }
+    struct store *st = store_open(db, STORE_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "crosstag: cannot open database %s: %s\n", db, err);
+        free(db);
+        target_free(&t);
+        return 1;
+    }
+
+    struct store_objinfo oi = { 0 };
+    int rc = 1;
+    r = find_target(st, &t, &oi);
+    if (r < 0) {
+        fprintf(stderr, "crosstag: %s: %s\n", db, store_errmsg(st));
+    } else if (r == 0) {
+        char *e = esc_bytes((const unsigned char *)a.target, strlen(a.target), ESC_HUMAN);
+        fprintf(stderr, "crosstag: no records for %s\n", e ? e : a.target);
+        free(e);
+    } else {
+        rc = run(st, &a, &t, oi.id);
+    }
+    free(oi.name);
+    store_close(st);
+    free(db);
+    target_free(&t);
+    return rc;
+}
