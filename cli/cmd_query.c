@@ -190,6 +190,12 @@ int cmd_query(int argc, char **argv)
         return 1;
     }
 
+    /* One snapshot for the whole query: consistent answers while a run is
+     * writing, and one read lock instead of one per statement (on a read
+     * store this is a read transaction).  Without it each statement is its
+     * own snapshot: still answers, only slower. */
+    store_begin(st);
+
     struct store_objinfo oi = { 0 };
     int rc = 1;
     r = find_target(st, &t, &oi);
@@ -203,6 +209,7 @@ int cmd_query(int argc, char **argv)
         rc = run(st, &a, &t, oi.id);
     }
     free(oi.name);
+    store_commit(st);
     store_close(st);
     free(db);
     target_free(&t);

@@ -51,7 +51,16 @@ static int print_hop(struct tree *t, const struct qhop *h, int depth)
     range(t, h->start, h->end);
     fprintf(t->out, " %s [pid %d] %s (%s)\n", t->dir == Q_BACKWARD ? "<-" : "->",
             (int)p->pid, p->cmd, h->mode == CT_MODE_ALIGNED ? "aligned" : "all");
-    return print_node(t, h->child, depth + 1);
+    if (h->child)
+        return print_node(t, h->child, depth + 1);
+    const struct qobj *o = qinfo_obj(t->qi, h->cobj);
+    if (!o)
+        return -1;
+    indent(t, depth + 1);
+    fprintf(t->out, "%s ", o->human);
+    range(t, h->cstart, h->cend);
+    fprintf(t->out, ": %s\n", end_word(t));
+    return 0;
 }
 
 static void print_seg(struct tree *t, const struct qseg *s, const char *what, int depth)

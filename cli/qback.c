@@ -42,8 +42,9 @@ int q_expand_backward(struct query *q, struct qnode *n)
                 s = f->src_start + (a - f->sink_start);
                 e = f->src_start + (b - f->sink_start);
             }
-            struct qnode *c = q_visit(q, f->src_obj, s, e, f->src_time_ns, &fe.v[i]);
-            if (!c || q_add_hop(q, n, f, a, b, c, &hcap) != 0)
+            struct qnode *c;
+            if (q_visit(q, f->src_obj, s, e, f->src_time_ns, &fe.v[i], &c) != 0 ||
+                q_add_hop(q, n, f, a, b, f->src_obj, s, e, c, &hcap) != 0)
                 goto out;
         }
     }

@@ -49,14 +49,22 @@ static int node_rows(struct query *q, struct qnode *n, int with_term, struct qro
     for (size_t i = 0; i < n->nhops; i++) {
         const struct qhop *h = &n->hops[i];
         struct qnode *c = h->child;
-        if (child_rows(q, c) != 0)
-            return -1;
-        for (size_t k = 0; k < c->rows.n; k++) {
-            struct qrow row = c->rows.v[k];
+        /* a plain leaf: its whole range relates to itself */
+        struct qrow leaf = { h->cstart, h->cend, h->cobj, h->cstart, h->cend, CT_MODE_ALIGNED };
+        const struct qrow *rows = &leaf;
+        size_t nrows = 1;
+        if (c) {
+            if (child_rows(q, c) != 0)
+                return -1;
+            rows = c->rows.v;
+            nrows = c->rows.n;
+        }
+        for (size_t k = 0; k < nrows; k++) {
+            struct qrow row = rows[k];
             if (h->mode == CT_MODE_ALIGNED) {
                 /* the child's range maps one to one onto [h->start, h->end) */
-                row.start = h->start + (row.start - c->start);
-                row.end = h->start + (row.end - c->start);
+                row.start = h->start + (row.start - h->cstart);
+                row.end = h->start + (row.end - h->cstart);
             } else {
                 /* every byte of the piece depends on every byte there */
                 row.start = h->start;
@@ -66,7 +74,8 @@ static int node_rows(struct query *q, struct qnode *n, int with_term, struct qro
             if (qrows_push(out, &row) != 0)
                 return q_oom(q);
         }
-        child_done(c);
+        if (c)
+            child_done(c);
     }
     qrows_normalize(out);
     return 0;

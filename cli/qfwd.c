@@ -28,8 +28,9 @@ static int hop(struct query *q, struct fwd *w, const struct qflow *fl, uint64_t 
         s = f->sink_start + (a - f->src_start);
         e = f->sink_start + (b - f->src_start);
     }
-    struct qnode *c = q_visit(q, f->sink_obj, s, e, f->time_ns, fl);
-    if (!c || q_add_hop(q, w->n, f, a, b, c, &w->hcap) != 0)
+    struct qnode *c;
+    if (q_visit(q, f->sink_obj, s, e, f->time_ns, fl, &c) != 0 ||
+        q_add_hop(q, w->n, f, a, b, f->sink_obj, s, e, c, &w->hcap) != 0)
         return -1;
     if (q_grow((void **)&w->live, &w->lcap, w->nlive + 1, sizeof *w->live) != 0)
         return q_oom(q);

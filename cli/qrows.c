@@ -7,7 +7,7 @@
 int qrows_push(struct qrows *r, const struct qrow *row)
 {
     if (r->n == r->cap) {
-        size_t ncap = r->cap ? r->cap * 2 : 16;
+        size_t ncap = r->cap ? r->cap * 2 : 4;
         struct qrow *v = realloc(r->v, ncap * sizeof *v);
         if (!v)
             return -1;

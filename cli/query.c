@@ -17,7 +17,7 @@ int q_grow(void **v, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
-    size_t ncap = *cap ? *cap : 8;
+    size_t ncap = *cap ? *cap : 2;     /* most nodes have one or two hops */
     while (ncap < need)
         ncap *= 2;
     void *n = realloc(*v, ncap * elem);
@@ -103,13 +103,15 @@ struct qiv *q_clip(const struct fetch *fe, const struct qnode *n, int sink_side)
 
 /* ---- hops and ranges ---- */
 
-int q_add_hop(struct query *q, struct qnode *n, const struct store_flow *f,
-              uint64_t a, uint64_t b, struct qnode *child, size_t *cap)
+int q_add_hop(struct query *q, struct qnode *n, const struct store_flow *f, uint64_t a, uint64_t b,
+              int64_t cobj, uint64_t cstart, uint64_t cend, struct qnode *child, size_t *cap)
 {
     if (q_grow((void **)&n->hops, cap, n->nhops + 1, sizeof *n->hops) != 0)
         return q_oom(q);
-    n->hops[n->nhops++] = (struct qhop){ a, b, f->proc, f->time_ns, f->src_time_ns, f->mode, child };
-    child->refs++;
+    n->hops[n->nhops++] = (struct qhop){ a, b, f->proc, f->time_ns, f->src_time_ns, f->mode,
+                                         cobj, cstart, cend, child };
+    if (child)
+        child->refs++;
     return 0;
 }
 
@@ -237,6 +239,15 @@ static struct qnode *cut_node(struct query *q, const struct key *k, enum qcut wh
     return n;
 }
 
+static void node_free(struct qnode *n)
+{
+    free(n->hops);
+    free(n->term);
+    free(n->dead);
+    qrows_free(&n->rows);
+    free(n);
+}
+
 /* ---- the walk ---- */
 
 /* The same object at the same time already on the path: following it again
@@ -249,19 +260,21 @@ static int on_path(const struct query *q, int64_t obj, uint64_t t)
     return 0;
 }
 
-static struct qnode *visit(struct query *q, struct key k)
+/* 0 with *out (NULL: a plain leaf), -1 on error. */
+static int visit(struct query *q, struct key k, struct qnode **out)
 {
     struct qnode *n = memo_get(q, &k);
+    *out = n;
     if (n)
-        return n;
+        return 0;
     /* A cycle: flows at one instant feeding each other (processes reading
      * and writing files within one clock tick).  Those same-instant flows
      * bring nothing new, so look strictly before (backward) or after
      * (forward) that instant instead; t moves one way, so this ends. */
     while (on_path(q, k.obj, k.t) && (q->dir == Q_BACKWARD ? k.t > 0 : k.t < UINT64_MAX)) {
         k.t = q->dir == Q_BACKWARD ? k.t - 1 : k.t + 1;
-        if ((n = memo_get(q, &k)) != NULL)
-            return n;
+        if ((*out = memo_get(q, &k)) != NULL)
+            return 0;
     }
     enum qcut why = Q_CUT_NONE;
     if (on_path(q, k.obj, k.t))
@@ -270,33 +283,38 @@ static struct qnode *visit(struct query *q, struct key k)
         why = Q_CUT_DEPTH, q->hit_depth = 1;
     else if (q->work >= Q_MAX_WORK)
         why = Q_CUT_BUDGET, q->hit_budget = 1;
-    if (why != Q_CUT_NONE) {
-        if (!(n = cut_node(q, &k, why)))
-            q_oom(q);
-        return n;
-    }
+    if (why != Q_CUT_NONE)
+        return (*out = cut_node(q, &k, why)) ? 0 : q_oom(q);
 
-    n = new_node(&k);
-    if (!n || memo_add(q, n) != 0) {
-        free(n);
-        q_oom(q);
-        return NULL;
-    }
+    if (!(n = new_node(&k)))
+        return q_oom(q);
     q->work++;
     n->busy = 1;
     q->stack[q->depth++] = n;
     int r = q->dir == Q_BACKWARD ? q_expand_backward(q, n) : q_expand_forward(q, n);
     q->depth--;
     n->busy = 0;
-    return r == 0 ? n : NULL;
+    /* Memoized only once done: meanwhile the path check guards it.  Plain
+     * leaves are dropped: the hop keeps their range, and finding out again
+     * is one cheap lookup. */
+    if (r == 0 && n->all_term && !n->top) {
+        node_free(n);
+        return 0;
+    }
+    if (r != 0 || memo_add(q, n) != 0) {
+        node_free(n);
+        return r != 0 ? -1 : q_oom(q);
+    }
+    *out = n;
+    return 0;
 }
 
-struct qnode *q_visit(struct query *q, int64_t obj, uint64_t start, uint64_t end, uint64_t t,
-                      const struct qflow *via)
+int q_visit(struct query *q, int64_t obj, uint64_t start, uint64_t end, uint64_t t,
+            const struct qflow *via, struct qnode **out)
 {
     /* only a flow reading and writing one object can meet itself there */
     int64_t excl = via->f.src_obj == via->f.sink_obj ? via->id : 0;
-    return visit(q, (struct key){ obj, start, end, t, excl, 0 });
+    return visit(q, (struct key){ obj, start, end, t, excl, 0 }, out);
 }
 
 /* ---- lifetime ---- */
@@ -312,16 +330,8 @@ struct qnode *query_run(struct query *q, int64_t obj, uint64_t start, uint64_t e
 {
     /* backward: every write so far counts; forward: every read */
     uint64_t t = q->dir == Q_BACKWARD ? UINT64_MAX : 0;
-    return visit(q, (struct key){ obj, start, end, t, 0, 1 });
-}
-
-static void node_free(struct qnode *n)
-{
-    free(n->hops);
-    free(n->term);
-    free(n->dead);
-    qrows_free(&n->rows);
-    free(n);
+    struct qnode *n = NULL;
+    return visit(q, (struct key){ obj, start, end, t, 0, 1 }, &n) == 0 ? n : NULL;
 }
 
 void query_free(struct query *q)

@@ -39,13 +39,19 @@ struct qseg { uint64_t start, end; };
 
 struct qnode;
 
-/* One flow seen from a node: bytes [start,end) of the node's object. */
+/* One flow seen from a node: bytes [start,end) of the node's object relate
+ * to bytes [cstart,cend) of object cobj (backward: the source read;
+ * forward: the sink written). */
 struct qhop {
     uint64_t start, end;
     int64_t proc;
     uint64_t time_ns, src_time_ns;
     uint32_t mode;              /* the flow's mode */
-    struct qnode *child;        /* backward: the source read; forward: the sink written */
+    int64_t cobj;
+    uint64_t cstart, cend;
+    struct qnode *child;        /* that range's node; NULL for a plain leaf (all
+                                   terminal, nothing cut): most are, and they
+                                   need no node */
 };
 
 struct qnode {

@@ -22,17 +22,18 @@ struct fetch { struct qflow *v; size_t n; };
 int q_fetch(struct query *q, struct fetch *fe, int by_sink, const struct qnode *n,
             enum fetch_filter filter);
 
-/* The node for these bytes (memoized); NULL on error (q->err).  via: the
- * flow that leads there, whose own write the node must not see. */
-struct qnode *q_visit(struct query *q, int64_t obj, uint64_t start, uint64_t end, uint64_t t,
-                      const struct qflow *via);
+/* The node for these bytes (memoized) in *out, NULL for a plain leaf.  via:
+ * the flow that leads there, whose own write the node must not see.
+ * 0, or -1 (q->err). */
+int q_visit(struct query *q, int64_t obj, uint64_t start, uint64_t end, uint64_t t,
+            const struct qflow *via, struct qnode **out);
 
 int q_expand_backward(struct query *q, struct qnode *n);
 int q_expand_forward(struct query *q, struct qnode *n);
 
 /* Hop and range lists of a node; *cap is the caller's capacity counter. */
-int q_add_hop(struct query *q, struct qnode *n, const struct store_flow *f,
-              uint64_t a, uint64_t b, struct qnode *child, size_t *cap);
+int q_add_hop(struct query *q, struct qnode *n, const struct store_flow *f, uint64_t a, uint64_t b,
+              int64_t cobj, uint64_t cstart, uint64_t cend, struct qnode *child, size_t *cap);
 int q_add_seg(struct query *q, struct qseg **v, size_t *n, size_t *cap, uint64_t a, uint64_t b);
 void q_sort_hops(struct qnode *n);
 

@@ -7,8 +7,8 @@
  * also bound it from below with START - maxlen, where maxlen is the longest
  * row of that object on that side: every overlapping row starts there or
  * later.  maxlen costs one pass over the object's rows, so it is cached per
- * connection and dropped whenever another connection commits (PRAGMA
- * data_version), and skipped entirely for scans starting at offset 0.
+ * connection and dropped whenever rows may have changed (PRAGMA
+ * data_version, total_changes), and skipped entirely for scans from 0.
  * The same cache remembers which objects have no rows at all on a side, so
  * the many scans of sources nobody wrote cost only a hash lookup.
  */
@@ -196,7 +196,8 @@ struct side_ent { int64_t key; int rows; int have_maxlen; uint64_t maxlen; };
 
 static struct {
     sqlite3 *owner;         /* the connection it describes */
-    int64_t data_version;
+    int64_t data_version;   /* moves when another connection commits */
+    int64_t changes;        /* moves when this one writes */
     struct side_ent *tab;
     size_t cap, n;
 } sc;
@@ -258,8 +259,8 @@ static void sc_unused(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_null(ctx);
 }
 
-/* Drops the cache when it may describe another connection or rows another
- * connection has since changed. */
+/* Drops the cache when it may describe another connection or rows changed
+ * since (by another connection or this one). */
 static int sc_validate(struct store *s)
 {
     sqlite3_stmt **st = &s->rd[RD_DATA_VERSION];
@@ -268,18 +269,27 @@ static int sc_validate(struct store *s)
     if (sqlite3_step(*st) != SQLITE_ROW)
         return step_fail(s, *st, "data_version");
     int64_t dv = sqlite3_column_int64(*st, 0);
+    int64_t ch = sqlite3_total_changes64(s->db);
     sqlite3_reset(*st);
-    if (sc.owner == s->db && sc.data_version == dv)
+    int known = sc.owner == s->db;
+    if (known && sc.data_version == dv && sc.changes == ch)
         return 0;
     sc_clear();
-    /* A function's destructor is the one hook SQLite runs at close: it
-     * forgets the cache then, so a later connection at the same address
-     * never inherits it (and nothing stays allocated). */
-    if (sqlite3_create_function_v2(s->db, "crosstag_read_cache", 0, SQLITE_UTF8, s->db,
-                                   sc_unused, NULL, NULL, sc_closed) != SQLITE_OK)
-        return 0;                   /* then simply no cache */
+    if (!known) {
+        /* A function's destructor is the one hook SQLite runs at close: it
+         * forgets the cache then, so a later connection at the same address
+         * never inherits it (and nothing stays allocated). */
+        if (sqlite3_create_function_v2(s->db, "crosstag_read_cache", 0, SQLITE_UTF8, s->db,
+                                       sc_unused, NULL, NULL, sc_closed) != SQLITE_OK)
+            return 0;               /* then simply no cache */
+        /* a query walks the same index pages again and again; the default
+         * 2 MB page cache makes that a read() each time */
+        if (s->readonly)
+            sqlite3_exec(s->db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
+    }
     sc.owner = s->db;
     sc.data_version = dv;
+    sc.changes = ch;
     return 0;
 }
 
