@@ -40,7 +40,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "== building"
-make -j"$(nproc)"
+make
 
 [ "$demo" -eq 1 ] || exit 0
 

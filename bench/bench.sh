@@ -51,23 +51,25 @@ IN=$W/input.txt
 cmds=("gzip -c" "sha256sum" "sort" "base64")
 modes=(native none memcheck crosstag)
 
-# measure MODE CMD -> "seconds peakKB" (or "fail fail")
+# measure MODE CMD -> "seconds peakKB" (or "fail fail"); exit status in $W/rc
 measure() {
-    local mode=$1 cmd=$2 out=$W/out.$RANDOM r
+    local mode=$1 cmd=$2 out=$W/out rc=0
+    # word splitting of $cmd is intended
     # shellcheck disable=SC2086
     case $mode in
-        native)   r=$("$TIME" -f '%e %M' -o "$W/t" $cmd "$IN" >"$out" 2>/dev/null && cat "$W/t") ;;
-        none)     r=$("$TIME" -f '%e %M' -o "$W/t" valgrind -q --tool=none $cmd "$IN" >"$out" 2>/dev/null && cat "$W/t") ;;
-        memcheck) r=$("$TIME" -f '%e %M' -o "$W/t" valgrind -q --tool=memcheck $cmd "$IN" >"$out" 2>/dev/null && cat "$W/t") ;;
+        native)   "$TIME" -f '%e %M' -o "$W/t" $cmd "$IN" >"$out" 2>"$W/err" || rc=$? ;;
+        none)     "$TIME" -f '%e %M' -o "$W/t" valgrind -q --tool=none $cmd "$IN" >"$out" 2>"$W/err" || rc=$? ;;
+        memcheck) "$TIME" -f '%e %M' -o "$W/t" valgrind -q --tool=memcheck $cmd "$IN" >"$out" 2>"$W/err" || rc=$? ;;
         crosstag) rm -f "$W"/db*
-                  r=$("$TIME" -f '%e %M' -o "$W/t" "$CT" run -q --db "$W/db" -- $cmd "$IN" >"$out" 2>"$W/err" && cat "$W/t") ;;
+                  "$TIME" -f '%e %M' -o "$W/t" "$CT" run -q --db "$W/db" -- $cmd "$IN" >"$out" 2>"$W/err" || rc=$? ;;
     esac
     rm -f "$out"
-    [ -n "$r" ] && echo "$r" || echo "fail fail"
+    echo "$rc" >"$W/rc"
+    if [ "$rc" -eq 0 ]; then tail -n 1 "$W/t"; else echo "fail fail"; fi
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "fail" || b == "fail" || b + 0 == 0) print "-"; else printf "%.1fx", a / b }'; }
-mbof() { awk -v k="$1" 'BEGIN { if (k == "fail") print "-"; else printf "%.0f", k / 1024 }'; }
+cell() { awk -v t="$1" -v k="$2" 'BEGIN { if (t == "fail") print "failed"; else printf "%ss(%.0f)", t, k / 1024 }'; }
 
 echo "crosstag benchmark: ${MB} MB text file, $(nproc) cores, $(valgrind --version)"
 echo "wall seconds (peak RSS MB); ratios: crosstag/native, crosstag/memcheck (time), crosstag/memcheck (peak memory)"
@@ -79,11 +81,12 @@ for c in "${cmds[@]}"; do
         T[$m]=$t M[$m]=$k
     done
     printf '%-10s %14s %14s %14s %14s %9s %9s %9s\n' "$c" \
-        "${T[native]}s($(mbof "${M[native]}"))" "${T[none]}s($(mbof "${M[none]}"))" \
-        "${T[memcheck]}s($(mbof "${M[memcheck]}"))" "${T[crosstag]}s($(mbof "${M[crosstag]}"))" \
+        "$(cell "${T[native]}" "${M[native]}")" "$(cell "${T[none]}" "${M[none]}")" \
+        "$(cell "${T[memcheck]}" "${M[memcheck]}")" "$(cell "${T[crosstag]}" "${M[crosstag]}")" \
         "$(ratio "${T[crosstag]}" "${T[native]}")" "$(ratio "${T[crosstag]}" "${T[memcheck]}")" \
         "$(ratio "${M[crosstag]}" "${M[memcheck]}")"
-    if [ "${T[crosstag]}" = fail ] && [ -s "$W/err" ]; then
+    if [ "${T[crosstag]}" = fail ]; then
+        echo "    crosstag run exited $(cat "$W/rc" 2>/dev/null)"
         sed 's/^/    crosstag: /' "$W/err" | head -5
     fi
 done
