@@ -197,9 +197,8 @@ static int missing(struct target *t, const char *path, char *err, size_t errlen)
     return 0;
 }
 
-int target_parse(const char *arg, struct target *t, char *err, size_t errlen)
+static int parse(const char *arg, struct target *t, char *err, size_t errlen)
 {
-    memset(t, 0, sizeof *t);
     t->start = 0;
     t->end = UINT64_MAX;
     t->whole = 1;
@@ -251,4 +250,13 @@ void target_free(struct target *t)
 {
     free(t->name);
     t->name = NULL;
+}
+
+int target_parse(const char *arg, struct target *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    if (parse(arg, t, err, errlen) == 0)
+        return 0;
+    target_free(t);
+    return -1;
 }
