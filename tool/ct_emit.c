@@ -19,6 +19,9 @@ static SizeT used;
 /* The flow not yet written, so a run of adjacent flows becomes one record. */
 static struct ct_msg_flow pend;
 static Bool have_pend;
+static ULong sink_time;
+
+void em_set_sink_time(ULong t_ns) { sink_time = t_ns; }
 
 ULong em_lost(void) { return lost; }
 
@@ -61,15 +64,98 @@ static void *msg_alloc(UInt type, SizeT fixed, SizeT extra)
     return h;
 }
 
+static void write_flow(const struct ct_msg_flow *f)
+{
+    if (sock < 0 || broken) { lost++; return; }
+    struct ct_msg_flow *m = msg_alloc(CT_MSG_FLOW, sizeof *m, 0);
+    struct ct_msg_hdr h = m->h;
+    *m = *f;
+    m->h = h;
+}
+
+/* Stage 2: periodic folding.  Finished flows that repeat with fixed
+ * strides (an encoder's output groups) fold into one record with reps > 1.
+ * A window keeps the flows seen last, since encoders interleave several
+ * patterns (base64 makes three per 4-byte group).  A stride counts only
+ * once three flows confirm it, so two neighbours of different patterns
+ * never pair up by accident. */
+#define NPAT 12
+static struct ct_msg_flow pats[NPAT];
+static UInt npats;
+
+static Bool same_shape(const struct ct_msg_flow *p, const struct ct_msg_flow *f)
+{
+    return p->sink == f->sink && p->src == f->src && p->mode == f->mode && p->sysno == f->sysno
+        && p->sink_len == f->sink_len && p->src_len == f->src_len
+        && p->src_time_ns == f->src_time_ns && p->time_ns == f->time_ns;
+}
+
+/* f comes exactly one stride after the last repetition of p. */
+static Bool continues(const struct ct_msg_flow *p, const struct ct_msg_flow *f)
+{
+    return p->reps > 1 && same_shape(p, f)
+        && f->sink_off == p->sink_off + p->reps * p->sink_step
+        && f->src_off == p->src_off + p->reps * p->src_step;
+}
+
+static void pat_remove(UInt i)
+{
+    VG_(memmove)(pats + i, pats + i + 1, (npats - i - 1) * sizeof *pats);
+    npats--;
+}
+
+static void pattern_add(const struct ct_msg_flow *f)
+{
+    for (UInt i = npats; i > 0; i--)
+        if (continues(&pats[i - 1], f)) { pats[i - 1].reps++; return; }
+    /* Two single flows a and b with b - a == f - b start a pattern. */
+    for (UInt j = npats; j > 0; j--) {
+        struct ct_msg_flow *b = &pats[j - 1];
+        if (b->reps != 1 || !same_shape(b, f)) continue;
+        if (f->sink_off < b->sink_off + b->sink_len || f->src_off < b->src_off) continue;
+        ULong ss = f->sink_off - b->sink_off, rs = f->src_off - b->src_off;
+        for (UInt i = j - 1; i > 0; i--) {
+            struct ct_msg_flow *a = &pats[i - 1];
+            if (a->reps == 1 && same_shape(a, f) && a->sink_off + ss == b->sink_off
+                && a->src_off + rs == b->src_off) {
+                a->reps = 3;
+                a->sink_step = ss;
+                a->src_step = rs;
+                pat_remove(j - 1);
+                return;
+            }
+        }
+    }
+    if (npats == NPAT) {                  /* evict the oldest */
+        write_flow(&pats[0]);
+        pat_remove(0);
+    }
+    pats[npats] = *f;
+    pats[npats].reps = 1;
+    pats[npats].sink_step = pats[npats].src_step = 0;
+    npats++;
+}
+
+static void patterns_flush(void)
+{
+    for (UInt i = 0; i < npats; i++) write_flow(&pats[i]);
+    npats = 0;
+}
+
+/* Stage 1 hands its finished flow to stage 2. */
 static void write_pend(void)
 {
     if (!have_pend) return;
     have_pend = False;
-    if (sock < 0 || broken) { lost++; return; }
-    struct ct_msg_flow *f = msg_alloc(CT_MSG_FLOW, sizeof *f, 0);
-    struct ct_msg_hdr h = f->h;
-    *f = pend;
-    f->h = h;
+    pattern_add(&pend);
+}
+
+/* Everything pending goes out, in the order it was made where it matters
+ * (objects before the flows that name them are written at once). */
+static void drain(void)
+{
+    write_pend();
+    patterns_flush();
 }
 
 void em_flow(UInt sink, ULong sink_off, ULong sink_len, UInt src, ULong src_off,
@@ -100,22 +186,23 @@ void em_flow(UInt sink, ULong sink_off, ULong sink_len, UInt src, ULong src_off,
     pend.src_off = src_off;
     pend.src_len = src_len;
     pend.mode = mode;
-    pend.time_ns = ct_now_ns();
+    pend.time_ns = sink_time ? sink_time : ct_now_ns();
     pend.src_time_ns = src_time_ns;
     pend.sysno = sysno;
+    pend.reps = 1;
     have_pend = True;
 }
 
 void em_flush(void)
 {
-    write_pend();
+    drain();
     flush_buf();
 }
 
 void em_object(const void *vo)
 {
     const struct ct_obj *o = vo;
-    write_pend();
+    drain();
     struct ct_msg_object *m = msg_alloc(CT_MSG_OBJECT, sizeof *m, o->name_len);
     m->handle = o->handle;
     m->kind = o->kind;
@@ -137,7 +224,7 @@ void em_note(UInt level, const HChar *fmt, ...)
     UInt n = VG_(vsnprintf)(text, sizeof text, fmt, vargs);
     va_end(vargs);
     if (n >= sizeof text) n = sizeof text - 1;
-    write_pend();
+    drain();
     struct ct_msg_note *m = msg_alloc(CT_MSG_NOTE, sizeof *m, n);
     m->level = level;
     m->note_len = n;
@@ -242,6 +329,7 @@ void em_child_after_fork(void)
     if (sock >= 0) VG_(close)(sock);   /* the parent's connection stays the parent's */
     used = 0;
     have_pend = False;
+    npats = 0;
     connect();
     hello();
     obj_redeclare_all();
@@ -250,7 +338,7 @@ void em_child_after_fork(void)
 
 void em_exit(Int status)
 {
-    write_pend();
+    drain();
     struct ct_msg_exit *m = msg_alloc(CT_MSG_EXIT, sizeof *m, 0);
     m->status = status;
     m->time_ns = ct_now_ns();

@@ -12,6 +12,9 @@ void em_flow(UInt sink, ULong sink_off, ULong sink_len, UInt src, ULong src_off,
              ULong src_len, UInt mode, ULong src_time_ns, UInt sysno);
 void em_note(UInt level, const HChar *fmt, ...) PRINTF_CHECK(2, 3);
 void em_flush(void);
+/* Time stamped on the flows of the current sink call: taken before the
+ * syscall, so a reader that got the bytes always read after it. */
+void em_set_sink_time(ULong t_ns);
 void em_exit(Int status);
 ULong em_lost(void);
 

@@ -139,24 +139,31 @@ SW ct_h_widen(SW w, UWord fromsize)
     return (w & ~(0x3fULL << 56)) | ((ULong)fromsize << 56);
 }
 
-/* Shift by whole bytes (a constant multiple of 8 bits): labels move with
- * the bytes, the vacated bytes are clean. */
-SW ct_h_shift(SW w, UWord size, UWord left, UWord right)
+/* Shifts: kind 0 left, 1 logical right, 2 arithmetic right, by `amount`
+ * bits (the run-time value).  Result byte i holds bits of at most two
+ * operand bytes; those are its labels.  Sar's vacated bits copy the sign,
+ * so they depend on the top byte. */
+SW ct_h_shift(SW w, UWord size, UWord amount, UWord kind)
 {
     UInt in[SW_MAXB], out[SW_MAXB];
+    Long bits = (Long)size * 8, n = (Long)amount;
     sw_to_bytes(w, (UInt)size, in);
-    for (UWord i = 0; i < size; i++) {
-        Long src = (Long)i - (Long)left + (Long)right;
-        out[i] = (src >= 0 && src < (Long)size) ? in[src] : 0;
+    for (Long i = 0; i < (Long)size; i++) {
+        Long lo = kind == 0 ? 8 * i - n : 8 * i + n, hi = lo + 7;   /* operand bits */
+        UInt id = 0;
+        for (Long j = (lo < 0 ? 0 : lo) / 8; hi >= 0 && j <= hi / 8 && j < (Long)size; j++)
+            id = lab_union(id, in[j]);
+        if (kind == 2 && hi >= bits) id = lab_union(id, in[size - 1]);
+        out[i] = id;
     }
     return sw_from_bytes(out, (UInt)size);
 }
 
 /* Address propagation (table lookups: tr, toupper, base64 encoders): a
  * load through a labelled address gets the address's labels when the value
- * loaded carries none of its own.  A value that is itself labelled keeps
- * just its own labels, so copies through pointers that were computed from
- * data (memchr results, lengths read from input) stay byte-exact. */
+ * loaded carries none of its own (a constant table).  A value that is itself
+ * labelled keeps just its own labels, so copies through pointers computed
+ * from data (lengths read from the input) stay byte-exact. */
 SW ct_h_addr_load(SW data, UWord size, SW addr)
 {
     (void)size;

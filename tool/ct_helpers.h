@@ -16,7 +16,7 @@ SW   ct_h_sub(SW w, UWord from, UWord n);
 SW   ct_h_cat(SW hi, SW lo, UWord losize, UWord hisize);
 SW   ct_h_piece(SW old, SW w, UWord from, UWord pos, UWord n);
 SW   ct_h_widen(SW w, UWord fromsize);
-SW   ct_h_shift(SW w, UWord size, UWord bytes_left, UWord bytes_right);
+SW   ct_h_shift(SW w, UWord size, UWord amount, UWord kind);
 SW   ct_h_addr_load(SW data, UWord size, SW addr);
 
 #endif

@@ -95,6 +95,10 @@ static void post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysR
     sc_post(tid, sysno, args, nargs, res);
 }
 
+/* Before fork: everything said so far must reach the collector from the
+ * parent (a new file version announced by a shell before it forks the
+ * command that writes the file). */
+static void before_fork(ThreadId tid) { (void)tid; em_flush(); }
 static void child_after_fork(ThreadId tid) { (void)tid; em_child_after_fork(); }
 
 static void post_clo_init(void)
@@ -132,7 +136,7 @@ static void pre_clo_init(void)
     VG_(track_post_reg_write)(reg_written);
     VG_(track_pre_thread_ll_create)(thread_created);
     VG_(track_pre_thread_ll_exit)(gc_thread_exited);
-    VG_(atfork)(NULL, NULL, child_after_fork);
+    VG_(atfork)(before_fork, NULL, child_after_fork);
 }
 
 VG_DETERMINE_INTERFACE_VERSION(pre_clo_init)

@@ -159,7 +159,7 @@ static struct ct_obj *declare(Int fd, const struct vg_stat *st, Bool newver)
     o->flags = (newver ? CT_OBJF_NEWVER : 0) | (o->is_source ? CT_OBJF_SOURCE : 0);
     /* A new version is announced at once: the truncation is an event even
      * if no flow names the file yet.  Other objects wait for a flow. */
-    if (newver) obj_declare(o);
+    if (newver) { obj_declare(o); em_flush(); }
     return o;
 }
 

@@ -33,6 +33,7 @@
 /* What a handler needs to remember from before the call, per thread
  * (blocking syscalls of several threads can be in flight at once). */
 struct pre_state {
+    ULong t_pre;                      /* when a sink call started */
     ULong off_in, off_out;
     Bool has_off_in, has_off_out;
     Bool existed;
@@ -77,6 +78,18 @@ static ULong stream_start(Int fd, struct ct_obj *o, ULong n, Bool reading, Bool 
     ULong s = *ctr;
     if (advance) *ctr += n;
     return s;
+}
+
+/* A read-like call put n bytes from fd at buf (consume: the stream moved). */
+static void source_read(Int fd, Addr buf, ULong n, Bool consume)
+{
+    struct ct_obj *o = obj_for_fd(fd);
+    if (!o || n == 0) return;
+    if (!o->is_source) {                 /* no labels: just keep stream offsets */
+        if (!o->seekable && consume) o->rd_off += n;
+        return;
+    }
+    label_bytes(o, buf, n, stream_start(fd, o, n, True, consume));
 }
 
 static void label_iov(struct ct_obj *o, const struct vki_iovec *iov, ULong cnt, ULong n, ULong off)
@@ -230,11 +243,21 @@ void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
     (void)nargs;
     struct pre_state *p = &pre_states[tid];
     switch (sysno) {
+    case __NR_write: case __NR_pwrite64: case __NR_writev: case __NR_pwritev: case __NR_pwritev2:
+    case __NR_sendto: case __NR_sendmsg: case __NR_sendmmsg: case __NR_tee: case __NR_msync:
+        p->t_pre = ct_now_ns();
+        break;
+    default:
+        break;
+    }
+    switch (sysno) {
     case __NR_sendfile:
+        p->t_pre = ct_now_ns();
         p->has_off_in = read_u64(A(2), &p->off_in);
         break;
     case __NR_splice:
     case __NR_copy_file_range:
+        p->t_pre = ct_now_ns();
         p->has_off_in = read_u64(A(1), &p->off_in);
         p->has_off_out = read_u64(A(3), &p->off_out);
         break;
@@ -273,11 +296,12 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
     ULong r = sr_Res(res);
     Int fd = (Int)A(0);
     struct ct_obj *o;
+    em_set_sink_time(p->t_pre);
 
     switch (sysno) {
     /* ---- sources ---- */
     case __NR_read:
-        if ((o = obj_for_fd(fd)) && r) label_bytes(o, A(1), r, stream_start(fd, o, r, True, True));
+        source_read(fd, A(1), r, True);
         break;
     case __NR_pread64:
         if ((o = obj_for_fd(fd))) label_bytes(o, A(1), r, A(3));
@@ -297,8 +321,7 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
         }
         break;
     case __NR_recvfrom:
-        if ((o = obj_for_fd(fd)) && r)
-            label_bytes(o, A(1), r, stream_start(fd, o, r, True, !(A(3) & CT_MSG_PEEK)));
+        source_read(fd, A(1), r, !(A(3) & CT_MSG_PEEK));
         break;
     case __NR_recvmsg:
         if ((o = obj_for_fd(fd)) && r) {

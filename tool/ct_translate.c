@@ -93,20 +93,112 @@ static IRExpr *call(CTEnv *e, IRExpr *guard, IRExpr *otherwise,
 }
 #define CALL(e, g, other, fn, args) call(e, g, other, #fn, (void *)fn, args)
 
-/* Guarded on w != 0 and 0 otherwise: the common shape. */
-static IRExpr *call_nz(CTEnv *e, IRExpr *w, const HChar *name, void *fn, IRExpr **args)
-{
-    IRExpr *g = any_nz(e, w, NULL);
-    if (!g) return mkU64(0);
-    return call(e, g, mkU64(0), name, fn, args);
-}
-#define CALL_NZ(e, w, fn, args) call_nz(e, w, #fn, (void *)fn, args)
 
+/* The inline fast path (spelled out, as memcheck spells out its V-bit
+ * rules): a shadow word whose top byte is zero is "uniform over all bytes"
+ * (kind UNI, len 0) or clean.  When every input is such a word and they
+ * name the same set, or all but one are clean, nearly every operation's
+ * result is just their OR — no call.  That is the steady state of code
+ * that mixes labelled data (hashes, ciphers): the state words all carry
+ * one set.  The returned guard is true when the helper is needed; *orv
+ * is the fast result. */
+static IRExpr *slow_guard(CTEnv *e, IRExpr *a, IRExpr *b, IRExpr **orv)
+{
+    IRTypeEnv *t = e->sb->tyenv;
+    IRTemp o = newIRTemp(t, Ity_I64), top = newIRTemp(t, Ity_I64), x = newIRTemp(t, Ity_I64);
+    IRTemp m = newIRTemp(t, Ity_I64), c1 = newIRTemp(t, Ity_I1), c2 = newIRTemp(t, Ity_I1);
+    IRTemp c3 = newIRTemp(t, Ity_I1), c23 = newIRTemp(t, Ity_I1), fast = newIRTemp(t, Ity_I1);
+    IRTemp slow = newIRTemp(t, Ity_I1);
+    stmt(e, IRStmt_WrTmp(o, IRExpr_Binop(Iop_Or64, a, b)));
+    stmt(e, IRStmt_WrTmp(top, IRExpr_Binop(Iop_Shr64, IRExpr_RdTmp(o), IRExpr_Const(IRConst_U8(56)))));
+    stmt(e, IRStmt_WrTmp(c1, IRExpr_Binop(Iop_CmpEQ64, IRExpr_RdTmp(top), mkU64(0))));
+    stmt(e, IRStmt_WrTmp(x, IRExpr_Binop(Iop_Xor64, a, b)));
+    stmt(e, IRStmt_WrTmp(c2, IRExpr_Binop(Iop_CmpEQ64, IRExpr_RdTmp(x), mkU64(0))));
+    /* ids are below 2^32 when the top byte is zero, so a*b cannot wrap:
+     * it is zero exactly when one of them is clean */
+    stmt(e, IRStmt_WrTmp(m, IRExpr_Binop(Iop_Mul64, a, b)));
+    stmt(e, IRStmt_WrTmp(c3, IRExpr_Binop(Iop_CmpEQ64, IRExpr_RdTmp(m), mkU64(0))));
+    stmt(e, IRStmt_WrTmp(c23, IRExpr_Binop(Iop_Or1, IRExpr_RdTmp(c2), IRExpr_RdTmp(c3))));
+    stmt(e, IRStmt_WrTmp(fast, IRExpr_Binop(Iop_And1, IRExpr_RdTmp(c1), IRExpr_RdTmp(c23))));
+    stmt(e, IRStmt_WrTmp(slow, IRExpr_Unop(Iop_Not1, IRExpr_RdTmp(fast))));
+    *orv = IRExpr_RdTmp(o);
+    return IRExpr_RdTmp(slow);
+}
+
+/* One input: fast when uniform-over-all-bytes (or clean): result = input. */
+static IRExpr *slow_guard1(CTEnv *e, IRExpr *a)
+{
+    IRTypeEnv *t = e->sb->tyenv;
+    IRTemp top = newIRTemp(t, Ity_I64), slow = newIRTemp(t, Ity_I1);
+    stmt(e, IRStmt_WrTmp(top, IRExpr_Binop(Iop_Shr64, a, IRExpr_Const(IRConst_U8(56)))));
+    stmt(e, IRStmt_WrTmp(slow, IRExpr_Binop(Iop_CmpNE64, IRExpr_RdTmp(top), mkU64(0))));
+    return IRExpr_RdTmp(slow);
+}
+
+/* A one-input helper whose result is its input for uniform words. */
+static IRExpr *call_unary(CTEnv *e, IRExpr *w, const HChar *name, void *fn, IRExpr **args)
+{
+    if (is_zero(w)) return mkU64(0);
+    return call(e, slow_guard1(e, w), w, name, fn, args);
+}
+#define CALL_UNARY(e, w, fn, args) call_unary(e, w, #fn, (void *)fn, args)
+
+/* A two-input helper whose result is the OR for uniform same-set words. */
+static IRExpr *call_binary(CTEnv *e, IRExpr *a, IRExpr *b, const HChar *name, void *fn, IRExpr **args)
+{
+    if (is_zero(a) && is_zero(b)) return mkU64(0);
+    IRExpr *orv;
+    IRExpr *g = slow_guard(e, a, b, &orv);
+    return call(e, g, orv, name, fn, args);
+}
+#define CALL_BINARY(e, a, b, fn, args) call_binary(e, a, b, #fn, (void *)fn, args)
+
+/* t := op(a, b), a fresh temp of type ty. */
+static IRExpr *op2(CTEnv *e, IRType ty, IROp op, IRExpr *a, IRExpr *b)
+{
+    IRTemp t = newIRTemp(e->sb->tyenv, ty);
+    stmt(e, IRStmt_WrTmp(t, IRExpr_Binop(op, a, b)));
+    return IRExpr_RdTmp(t);
+}
+static IRExpr *op1(CTEnv *e, IRType ty, IROp op, IRExpr *a)
+{
+    IRTemp t = newIRTemp(e->sb->tyenv, ty);
+    stmt(e, IRStmt_WrTmp(t, IRExpr_Unop(op, a)));
+    return IRExpr_RdTmp(t);
+}
+static IRExpr *u8(UInt v) { return IRExpr_Const(IRConst_U8(v)); }
+
+/* I1: w is of kind UNI (bits 63..62 clear), any len. */
+static IRExpr *is_uni(CTEnv *e, IRExpr *w)
+{
+    return op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Shr64, w, u8(62)), mkU64(0));
+}
+
+/* Bytes [from, from+n) of a word.  Inline when the word is UNI and covers
+ * those bytes entirely (len 0, or len >= from+n): the id alone, uniform. */
 static IRExpr *h_sub(CTEnv *e, IRExpr *w, Int from, Int n)
 {
-    return CALL_NZ(e, w, ct_h_sub, mkIRExprVec_3(w, mkU64(from), mkU64(n)));
+    if (is_zero(w)) return w;
+    IRExpr *len = op2(e, Ity_I64, Iop_And64, op2(e, Ity_I64, Iop_Shr64, w, u8(56)), mkU64(0x3f));
+    IRExpr *all = op2(e, Ity_I1, Iop_Or1, op2(e, Ity_I1, Iop_CmpEQ64, len, mkU64(0)),
+                      op2(e, Ity_I1, Iop_CmpLE64U, mkU64(from + n), len));
+    IRExpr *slow = op1(e, Ity_I1, Iop_Not1, op2(e, Ity_I1, Iop_And1, is_uni(e, w), all));
+    IRExpr *fast = op2(e, Ity_I64, Iop_And64, w, mkU64(0xffffffffULL));
+    return call(e, slow, fast, "ct_h_sub", (void *)ct_h_sub, mkIRExprVec_3(w, mkU64(from), mkU64(n)));
 }
 
+/* Zero-extension: inline for uniform words (set len = fromsize). */
+static IRExpr *h_widen(CTEnv *e, IRExpr *w, Int fromsize)
+{
+    if (is_zero(w)) return w;
+    IRExpr *slow = slow_guard1(e, w);
+    IRExpr *bounded = op2(e, Ity_I64, Iop_Or64, w, mkU64((ULong)fromsize << 56));
+    IRExpr *fast = bind(e, IRExpr_ITE(op2(e, Ity_I1, Iop_CmpEQ64, w, mkU64(0)), mkU64(0), bounded));
+    return call(e, slow, fast, "ct_h_widen", (void *)ct_h_widen, mkIRExprVec_2(w, mkU64(fromsize)));
+}
+
+/* Concatenation is fast only for two equal uniform words: a clean half
+ * must stay clean. */
 static IRExpr *h_cat(CTEnv *e, IRExpr *hi, IRExpr *lo, Int losize, Int hisize)
 {
     IRExpr *g = any_nz(e, hi, lo);
@@ -116,9 +208,13 @@ static IRExpr *h_cat(CTEnv *e, IRExpr *hi, IRExpr *lo, Int losize, Int hisize)
 
 static IRExpr *h_union(CTEnv *e, IRExpr *a, Int asz, IRExpr *b, Int bsz)
 {
-    IRExpr *g = any_nz(e, a, b);
-    if (!g) return mkU64(0);
-    return CALL(e, g, mkU64(0), ct_h_union2, mkIRExprVec_4(a, mkU64(asz), b, mkU64(bsz)));
+    if (is_zero(a) && is_zero(b)) return mkU64(0);
+    if (is_zero(b)) {      /* one input: collapse, unless already uniform */
+        return CALL_UNARY(e, a, ct_h_union2, mkIRExprVec_4(a, mkU64(asz), mkU64(0), mkU64(1)));
+    }
+    if (is_zero(a))
+        return CALL_UNARY(e, b, ct_h_union2, mkIRExprVec_4(mkU64(0), mkU64(1), b, mkU64(bsz)));
+    return CALL_BINARY(e, a, b, ct_h_union2, mkIRExprVec_4(a, mkU64(asz), b, mkU64(bsz)));
 }
 
 /* ------------------------------------------------------------------ */
@@ -169,10 +265,8 @@ static void gen_put(CTEnv *e, Int off, Int size, IRExpr *sw)
         } else {
             /* Partial write (AL, AH, AX, the low lane of an XMM...): merge. */
             IRExpr *old = get_word(e, w);
-            IRExpr *g = any_nz(e, old, sw);
-            if (!g) continue;
-            val = CALL(e, g, mkU64(0), ct_h_piece,
-                       mkIRExprVec_5(old, sw, mkU64(lo - off), mkU64(lo - w), mkU64(hi - lo)));
+            val = CALL_BINARY(e, old, sw, ct_h_piece,
+                              mkIRExprVec_5(old, sw, mkU64(lo - off), mkU64(lo - w), mkU64(hi - lo)));
         }
         stmt(e, IRStmt_Put(e->soff + w, val));
     }
@@ -250,6 +344,48 @@ static Bool op_self_is_const(IROp op)
     }
 }
 
+/* Comparisons decide (branches, cmov, searching with pcmpeqb/pmovmskb as
+ * memchr and strlen do); their results are control flow, not data, so they
+ * carry no labels.  Without this rule a pointer found by scanning a buffer
+ * would carry the labels of every byte scanned. */
+static Bool op_is_compare(IROp op)
+{
+    switch (op) {
+    case Iop_CasCmpEQ16: case Iop_CasCmpEQ32: case Iop_CasCmpEQ64: case Iop_CasCmpEQ8:
+    case Iop_CasCmpNE16: case Iop_CasCmpNE32: case Iop_CasCmpNE64: case Iop_CasCmpNE8:
+    case Iop_CmpD128: case Iop_CmpD64: case Iop_CmpEQ16: case Iop_CmpEQ16Fx8:
+    case Iop_CmpEQ16x16: case Iop_CmpEQ16x4: case Iop_CmpEQ16x8: case Iop_CmpEQ32:
+    case Iop_CmpEQ32F0x4: case Iop_CmpEQ32Fx2: case Iop_CmpEQ32Fx4: case Iop_CmpEQ32x2:
+    case Iop_CmpEQ32x4: case Iop_CmpEQ32x8: case Iop_CmpEQ64: case Iop_CmpEQ64F0x2:
+    case Iop_CmpEQ64Fx2: case Iop_CmpEQ64x2: case Iop_CmpEQ64x4: case Iop_CmpEQ8:
+    case Iop_CmpEQ8x16: case Iop_CmpEQ8x32: case Iop_CmpEQ8x8: case Iop_CmpExpD128:
+    case Iop_CmpExpD64: case Iop_CmpF128: case Iop_CmpF16: case Iop_CmpF32:
+    case Iop_CmpF64: case Iop_CmpGE32Fx2: case Iop_CmpGE32Fx4: case Iop_CmpGT16Sx16:
+    case Iop_CmpGT16Sx4: case Iop_CmpGT16Sx8: case Iop_CmpGT16Ux4: case Iop_CmpGT16Ux8:
+    case Iop_CmpGT32Fx2: case Iop_CmpGT32Fx4: case Iop_CmpGT32Sx2: case Iop_CmpGT32Sx4:
+    case Iop_CmpGT32Sx8: case Iop_CmpGT32Ux2: case Iop_CmpGT32Ux4: case Iop_CmpGT64Sx2:
+    case Iop_CmpGT64Sx4: case Iop_CmpGT64Ux2: case Iop_CmpGT8Sx16: case Iop_CmpGT8Sx32:
+    case Iop_CmpGT8Sx8: case Iop_CmpGT8Ux16: case Iop_CmpGT8Ux8: case Iop_CmpLE16Fx8:
+    case Iop_CmpLE32F0x4: case Iop_CmpLE32Fx4: case Iop_CmpLE32S: case Iop_CmpLE32U:
+    case Iop_CmpLE64F0x2: case Iop_CmpLE64Fx2: case Iop_CmpLE64S: case Iop_CmpLE64U:
+    case Iop_CmpLT16Fx8: case Iop_CmpLT32F0x4: case Iop_CmpLT32Fx4: case Iop_CmpLT32S:
+    case Iop_CmpLT32U: case Iop_CmpLT64F0x2: case Iop_CmpLT64Fx2: case Iop_CmpLT64S:
+    case Iop_CmpLT64U: case Iop_CmpNE16: case Iop_CmpNE32: case Iop_CmpNE64:
+    case Iop_CmpNE8: case Iop_CmpNEZ128x1: case Iop_CmpNEZ16: case Iop_CmpNEZ16x16:
+    case Iop_CmpNEZ16x2: case Iop_CmpNEZ16x4: case Iop_CmpNEZ16x8: case Iop_CmpNEZ32:
+    case Iop_CmpNEZ32x2: case Iop_CmpNEZ32x4: case Iop_CmpNEZ32x8: case Iop_CmpNEZ64:
+    case Iop_CmpNEZ64x2: case Iop_CmpNEZ64x4: case Iop_CmpNEZ8: case Iop_CmpNEZ8x16:
+    case Iop_CmpNEZ8x32: case Iop_CmpNEZ8x4: case Iop_CmpNEZ8x8: case Iop_CmpORD32S:
+    case Iop_CmpORD32U: case Iop_CmpORD64S: case Iop_CmpORD64U: case Iop_CmpUN32F0x4:
+    case Iop_CmpUN32Fx4: case Iop_CmpUN64F0x2: case Iop_CmpUN64Fx2: case Iop_CmpwNEZ32:
+    case Iop_CmpwNEZ64: case Iop_ExpCmpNE16: case Iop_ExpCmpNE32: case Iop_ExpCmpNE64:
+    case Iop_ExpCmpNE8:
+        return True;
+    default:
+        return False;
+    }
+}
+
 /* Ops that pick bytes [from, from+n) of their operand. */
 static Bool op_narrow(IROp op, Int *from, Int *n)
 {
@@ -315,28 +451,20 @@ static IRExpr *sh_unop(CTEnv *e, IROp op, IRExpr *a, IRType aty, IRType rty)
 {
     IRExpr *sa = sh_atom(e, a);
     Int from, n;
-    if (is_zero(sa)) return sa;
+    if (is_zero(sa) || op_is_compare(op)) return mkU64(0);
     if (op_identity(op)) return sa;
     if (op_narrow(op, &from, &n)) return h_sub(e, sa, from, n);
     if (op_zero_widen(op, &from))
-        return CALL_NZ(e, sa, ct_h_widen, mkIRExprVec_2(sa, mkU64(from)));
+        return h_widen(e, sa, from);
     (void)rty;
     /* Sign-extensions, conversions, arithmetic: every result byte depends on
      * every operand byte. */
     return h_union(e, sa, tysize(aty), mkU64(0), 1);
 }
 
-/* A constant shift amount that is a whole number of bytes, or -1. */
-static Int const_byte_shift(IRExpr *amt)
-{
-    if (amt->tag != Iex_Const || amt->Iex.Const.con->tag != Ico_U8) return -1;
-    UInt bits = amt->Iex.Const.con->Ico.U8;
-    return (bits % 8) ? -1 : (Int)(bits / 8);
-}
-
 static IRExpr *sh_binop(CTEnv *e, IROp op, IRExpr *a, IRExpr *b, IRType aty, IRType bty)
 {
-    if (op_self_is_const(op) && same_tmp(a, b)) return mkU64(0);
+    if (op_is_compare(op) || (op_self_is_const(op) && same_tmp(a, b))) return mkU64(0);
     IRExpr *sa = sh_atom(e, a), *sb = sh_atom(e, b);
     Int half;
     if (is_zero(sa) && is_zero(sb)) return mkU64(0);
@@ -346,20 +474,31 @@ static IRExpr *sh_binop(CTEnv *e, IROp op, IRExpr *a, IRExpr *b, IRType aty, IRT
     if (op_is_bitwise(op)) {
         if (is_zero(sa)) return sb;
         if (is_zero(sb)) return sa;
-        IRExpr *g = any_nz(e, sa, sb);
-        return CALL(e, g, mkU64(0), ct_h_bytewise, mkIRExprVec_3(sa, sb, mkU64(tysize(aty))));
+        return CALL_BINARY(e, sa, sb, ct_h_bytewise, mkIRExprVec_3(sa, sb, mkU64(tysize(aty))));
     }
 
-    Int sz = tysize(aty), k;
+    Int sz = tysize(aty), kind = -1;
     switch (op) {
-    case Iop_Shl8: case Iop_Shl16: case Iop_Shl32: case Iop_Shl64: case Iop_ShlV128:
-        if ((k = const_byte_shift(b)) >= 0)
-            return CALL_NZ(e, sa, ct_h_shift, mkIRExprVec_4(sa, mkU64(sz), mkU64(k), mkU64(0)));
-        break;
-    case Iop_Shr8: case Iop_Shr16: case Iop_Shr32: case Iop_Shr64: case Iop_ShrV128:
-        if ((k = const_byte_shift(b)) >= 0)
-            return CALL_NZ(e, sa, ct_h_shift, mkIRExprVec_4(sa, mkU64(sz), mkU64(0), mkU64(k)));
-        break;
+    case Iop_Shl8: case Iop_Shl16: case Iop_Shl32: case Iop_Shl64: case Iop_ShlV128: kind = 0; break;
+    case Iop_Shr8: case Iop_Shr16: case Iop_Shr32: case Iop_Shr64: case Iop_ShrV128: kind = 1; break;
+    case Iop_Sar8: case Iop_Sar16: case Iop_Sar32: case Iop_Sar64: kind = 2; break;
+    default: break;
+    }
+    if (kind >= 0) {
+        /* Labels move with the bits, by the amount known at run time: bytes
+         * copied runs (LIN) and mixed words keep exact labels.  A uniform
+         * word (UNI) becomes uniform over all its bytes: the inline fast
+         * path, which over-approximates the vacated bytes.  The amount selects
+         * bits like an address selects bytes: its own labels are not added. */
+        if (is_zero(sa)) return mkU64(0);
+        IRExpr *amt = bind(e, b->tag == Iex_Const ? mkU64(b->Iex.Const.con->Ico.U8)
+                                                   : IRExpr_Unop(Iop_8Uto64, b));
+        IRExpr *slow = op1(e, Ity_I1, Iop_Not1, is_uni(e, sa));
+        IRExpr *fast = op2(e, Ity_I64, Iop_And64, sa, mkU64(0xffffffffULL));
+        return call(e, slow, fast, "ct_h_shift", (void *)ct_h_shift,
+                    mkIRExprVec_4(sa, mkU64(sz), amt, mkU64(kind)));
+    }
+    switch (op) {
     case Iop_SetV128lo64: case Iop_SetV128lo32: {
         /* A vector with its low lane replaced. */
         Int lane = op == Iop_SetV128lo64 ? 8 : 4;
@@ -436,6 +575,8 @@ static IRExpr *sh_expr(CTEnv *e, IRExpr *x, IRType ty)
     }
     case Iex_CCall: {
         Int n = 0;
+        if (VG_(strcmp)(x->Iex.CCall.cee->name, "amd64g_calculate_condition") == 0)
+            return mkU64(0);                    /* setcc/cmov/jcc: a comparison */
         while (x->Iex.CCall.args[n]) n++;
         return sh_union_atoms(e, x->Iex.CCall.args, n);
     }
@@ -561,7 +702,7 @@ static void do_loadg(CTEnv *e, IRStmt *st)
     default: sz = 8; break;
     }
     IRExpr *v = gen_load(e, sz, lg->addr, lg->guard);
-    if (widen) v = CALL_NZ(e, v, ct_h_widen, mkIRExprVec_2(v, mkU64(widen)));
+    if (widen) v = h_widen(e, v, widen);
     if (sign) v = h_union(e, v, sz, mkU64(0), 1);
     IRExpr *alt = sh_atom(e, lg->alt);
     set_shadow(e, lg->dst, bind(e, IRExpr_ITE(lg->guard, v, alt)));
