@@ -8,6 +8,9 @@
  */
 #include "ct_helpers.h"
 #include "ct_shadow.h"
+#include "pub_tool_debuginfo.h"
+#include "pub_tool_machine.h"
+#include "pub_tool_threadstate.h"
 
 SW ct_h_load(Addr a, UWord size)
 {
@@ -160,13 +163,28 @@ SW ct_h_shift(SW w, UWord size, UWord amount, UWord kind)
 }
 
 /* Address propagation (table lookups: tr, toupper, base64 encoders): a
- * load through a labelled address gets the address's labels when the value
- * loaded carries none of its own (a constant table).  A value that is itself
- * labelled keeps just its own labels, so copies through pointers computed
- * from data (lengths read from the input) stay byte-exact. */
-SW ct_h_addr_load(SW data, UWord size, SW addr)
+ * value loaded from base + index gets the labels of the index when the
+ * value itself carries none (a constant table).
+ *  - A term counts as an index when its run-time value is small
+ *    (< ADDR_INDEX_MAX): a labelled *pointer* (one that came out of malloc
+ *    after a labelled size picked the bin, or out of a scan) passes nothing
+ *    on, or every clean byte read through it would look labelled.
+ *  - A value that is itself labelled keeps just its own labels, so copies
+ *    through computed addresses stay byte-exact.
+ * t0/t1 are the non-constant terms of the address sum and their shadows. */
+#define ADDR_INDEX_MAX (1UL << 16)
+
+SW ct_h_addr_load(SW data, UWord t0, SW s0, UWord t1, SW s1)
 {
-    (void)size;
-    if (data != 0 || addr == 0) return data;
-    return sw_make(SW_UNI, 0, sw_collapse(addr, 8));
+    if (data != 0) return data;
+    UInt u = 0;
+    if (s0 && t0 < ADDR_INDEX_MAX) u = lab_union(u, sw_collapse(s0, 8));
+    if (s1 && t1 < ADDR_INDEX_MAX) u = lab_union(u, sw_collapse(s1, 8));
+    if (u && UNLIKELY(ct_opt.debug_addr)) {
+        /* --ct-debug-addr: where do address labels enter? */
+        DiEpoch ep = VG_(current_DiEpoch)();
+        VG_(umsg)("crosstag: address labels at %s\n",
+                  VG_(describe_IP)(ep, VG_(get_IP)(VG_(get_running_tid)()), NULL));
+    }
+    return sw_make(SW_UNI, 0, u);
 }

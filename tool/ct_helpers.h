@@ -17,6 +17,6 @@ SW   ct_h_cat(SW hi, SW lo, UWord losize, UWord hisize);
 SW   ct_h_piece(SW old, SW w, UWord from, UWord pos, UWord n);
 SW   ct_h_widen(SW w, UWord fromsize);
 SW   ct_h_shift(SW w, UWord size, UWord amount, UWord kind);
-SW   ct_h_addr_load(SW data, UWord size, SW addr);
+SW   ct_h_addr_load(SW data, UWord t0, SW s0, UWord t1, SW s1);
 
 #endif

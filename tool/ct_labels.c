@@ -320,7 +320,7 @@ UInt sw_collapse(SW w, UInt n)
 
 static UInt *set_newid, *vec_newid;     /* 0 = dead, else new id */
 static ULong gc_old_nsets, gc_old_nvecs;
-static ULong gc_threshold = 1 << 20;
+static ULong gc_threshold = 1 << 16;     /* small tables stay in cache */
 
 Bool lab_gc_wanted(void) { return nsets + nvecs > gc_threshold; }
 
@@ -342,6 +342,13 @@ void vec_gc_mark(UInt vid)
     vec_newid[vid - 1] = 1;
     UInt n; const UInt *v = vec_get(vid, &n);
     for (UInt i = 0; i < n; i++) lab_gc_mark(v[i]);
+}
+
+static ULong table_size(ULong live)
+{
+    ULong n = 1 << 12;
+    while (n < 4 * live) n *= 2;
+    return n;
 }
 
 void lab_gc_compact(void)
@@ -372,8 +379,9 @@ void lab_gc_compact(void)
         vec_newid[i] = (UInt)++nv;
     }
     nvecs = nv; nvpool = np;
-    stab_rehash(stab_size);
-    vtab_rehash(vtab_size);
+    /* Shrink the hash tables to what survived: small tables stay in cache. */
+    stab_rehash(table_size(nsets));
+    vtab_rehash(table_size(nvecs));
     VG_(memset)(memo, 0, sizeof memo);
 }
 
@@ -389,5 +397,5 @@ void lab_gc_end(void)
     VG_(free)(set_newid); VG_(free)(vec_newid);
     set_newid = vec_newid = NULL;
     ULong live = nsets + nvecs;
-    gc_threshold = live * 2 > (1 << 20) ? live * 2 : (1 << 20);
+    gc_threshold = live * 2 > (1 << 16) ? live * 2 : (1 << 16);
 }

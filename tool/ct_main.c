@@ -14,7 +14,7 @@
 #include "pub_tool_machine.h"
 #include "pub_tool_libcproc.h"
 
-struct ct_options ct_opt = { NULL, True };
+struct ct_options ct_opt = { NULL, True, False };
 
 extern IRSB *(*ct_instrument_fn)(VgCallbackClosure *, IRSB *, const VexGuestLayout *,
                                  const VexGuestExtents *, const VexArchInfo *, IRType, IRType);
@@ -32,6 +32,7 @@ static Bool process_opt(const HChar *arg)
     else if VG_STR_CLO(arg, "--ct-source", s) obj_add_source_rule(s, True);
     else if VG_STR_CLO(arg, "--ct-no-source", s) obj_add_source_rule(s, False);
     else if VG_BOOL_CLO(arg, "--ct-addr-taint", ct_opt.addr_taint) {}
+    else if VG_BOOL_CLO(arg, "--ct-debug-addr", ct_opt.debug_addr) {}
     else return False;
     return True;
 }
@@ -46,7 +47,10 @@ static void print_usage(void)
 "                              address's labels (table lookups) [yes]\n");
 }
 
-static void print_debug_usage(void) { VG_(printf)("    (none)\n"); }
+static void print_debug_usage(void)
+{
+    VG_(printf)("    --ct-debug-addr=yes|no    report each load given its address's labels [no]\n");
+}
 
 /* ---- events that make memory or registers hold new, clean values ---- */
 

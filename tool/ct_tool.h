@@ -26,6 +26,7 @@ typedef Long   int64_t;
 struct ct_options {
     const HChar *socket_path;   /* --ct-socket */
     Bool addr_taint;            /* --ct-addr-taint (default yes) */
+    Bool debug_addr;            /* --ct-debug-addr: report address propagation */
 };
 extern struct ct_options ct_opt;
 

@@ -31,6 +31,7 @@
 
 typedef struct {
     IRSB   *sb;        /* output */
+    IRExpr **defs;     /* original temp -> its defining expression (this block) */
     IRTemp *tmap;      /* original temp -> shadow temp, or IRTemp_INVALID */
     Int     ntmap;
     Int     soff;      /* offset of shadow area 1 in the guest state */
@@ -284,15 +285,42 @@ static IRRegArray *shadow_array(CTEnv *e, IRRegArray *d)
 /* Memory                                                               */
 /* ------------------------------------------------------------------ */
 
+/* The terms of an address computed in this block as a sum (VEX spells
+ * base + index*scale + disp as nested Add64s); at most `max` non-constant
+ * terms.  Returns how many, 0 when the address is not a visible sum. */
+static Int addr_terms(CTEnv *e, IRExpr *a, IRExpr **terms, Int n, Int max, Int depth)
+{
+    if (a->tag == Iex_Const) return n;
+    if (a->tag != Iex_RdTmp || n < 0) return -1;
+    IRTemp t = a->Iex.RdTmp.tmp;
+    IRExpr *d = t < (IRTemp)e->ntmap ? e->defs[t] : NULL;
+    if (depth < 3 && d && d->tag == Iex_Binop && d->Iex.Binop.op == Iop_Add64) {
+        n = addr_terms(e, d->Iex.Binop.arg1, terms, n, max, depth + 1);
+        return addr_terms(e, d->Iex.Binop.arg2, terms, n, max, depth + 1);
+    }
+    if (depth == 0) return -1;          /* a bare pointer, not a sum */
+    if (n >= max) return -1;
+    terms[n] = a;
+    return n + 1;
+}
+
 static IRExpr *gen_load(CTEnv *e, Int size, IRExpr *addr, IRExpr *guard)
 {
     IRExpr *v = call(e, guard, mkU64(0), "ct_h_load", (void *)ct_h_load,
                      mkIRExprVec_2(addr, mkU64(size)));
     if (!ct_opt.addr_taint) return v;
-    IRExpr *sa = sh_atom(e, addr);
-    IRExpr *g = any_nz(e, sa, NULL);
+    /* Table lookups: base + index.  Only the index's labels matter (see
+     * ct_h_addr_load), so pass each term's run-time value and shadow. */
+    IRExpr *terms[2];
+    Int n = addr_terms(e, addr, terms, 0, 2, 0);
+    if (n <= 0) return v;
+    IRExpr *s0 = sh_atom(e, terms[0]), *s1 = n > 1 ? sh_atom(e, terms[1]) : mkU64(0);
+    IRExpr *g = any_nz(e, s0, s1);
     if (!g) return v;
-    return CALL(e, g, v, ct_h_addr_load, mkIRExprVec_3(v, mkU64(size), sa));
+    IRExpr *v0 = terms[0], *v1 = n > 1 ? terms[1] : mkU64(0);
+    if (typeOfIRExpr(e->sb->tyenv, v0) != Ity_I64 || typeOfIRExpr(e->sb->tyenv, v1) != Ity_I64)
+        return v;
+    return CALL(e, g, v, ct_h_addr_load, mkIRExprVec_5(v, v0, s0, v1, s1));
 }
 
 static void gen_store(CTEnv *e, IRExpr *addr, Int size, IRExpr *sw, IRExpr *guard)
@@ -718,6 +746,7 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
     e.sb = deepCopyIRSBExceptStmts(in);
     e.ntmap = in->tyenv->types_used;
     e.tmap = VG_(malloc)("ct.tmap", (e.ntmap + 1) * sizeof(IRTemp));
+    e.defs = VG_(calloc)("ct.defs", e.ntmap + 1, sizeof(IRExpr *));
     for (Int i = 0; i < e.ntmap; i++) e.tmap[i] = IRTemp_INVALID;
     e.soff = layout->total_sizeB;
 
@@ -729,6 +758,7 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
             break;
         case Ist_WrTmp: {
             IRTemp t = st->Ist.WrTmp.tmp;
+            e.defs[t] = st->Ist.WrTmp.data;
             set_shadow(&e, t, sh_expr(&e, st->Ist.WrTmp.data, typeOfIRTemp(in->tyenv, t)));
             stmt(&e, st);
             break;
@@ -789,6 +819,7 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
         }
     }
     VG_(free)(e.tmap);
+    VG_(free)(e.defs);
     return e.sb;
 }
 
