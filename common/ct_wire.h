@@ -93,7 +93,13 @@ enum ct_flow_mode {
 
 /* FLOW: bytes [sink_off, sink_off+sink_len) of object `sink` were written by
  * this process at time_ns, computed from bytes [src_off, src_off+src_len) of
- * object `src`, which the process read at src_time_ns. */
+ * object `src`, which the process read at src_time_ns.
+ *
+ * A periodic flow (reps > 1) stands for reps flows: repetition k (0-based)
+ * is sink [sink_off + k*sink_step, +sink_len) <- src [src_off + k*src_step,
+ * +src_len), same mode.  Encoders produce such patterns (base64: every 4
+ * output bytes from 3 input bytes); one record keeps them exact and small.
+ * reps == 1 (steps 0) is a plain flow. */
 struct ct_msg_flow {
     struct ct_msg_hdr h;
     uint32_t sink;         /* object handle */
@@ -106,6 +112,9 @@ struct ct_msg_flow {
     uint64_t src_time_ns;  /* when the source bytes were read */
     uint32_t mode;         /* enum ct_flow_mode */
     uint32_t sysno;        /* syscall number of the sink (amd64) */
+    uint64_t reps;         /* >= 1 */
+    uint64_t sink_step;    /* >= sink_len: repetitions never overlap in the sink */
+    uint64_t src_step;
 };
 
 /* EXIT: status is the exit code, or 128+signal when killed by a signal the

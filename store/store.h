@@ -51,12 +51,18 @@ struct store_obj {
 };
 int64_t store_object(struct store *s, const struct store_obj *o);
 
+/* One flow; with reps > 1 a periodic flow (see ct_msg_flow in ct_wire.h):
+ * sink_start/end and src_start/end give repetition 0, repetition k is
+ * shifted by k*sink_step and k*src_step.  store_flow() accepts both;
+ * store_flows_overlapping() hands queries only plain flows (reps == 1),
+ * expanding the repetitions that overlap the range asked for. */
 struct store_flow {
     int64_t proc;
     uint64_t time_ns, src_time_ns;
     uint32_t sysno, mode;      /* enum ct_flow_mode */
     int64_t sink_obj; uint64_t sink_start, sink_end;
     int64_t src_obj;  uint64_t src_start, src_end;
+    uint64_t reps, sink_step, src_step;   /* reps 0 is taken as 1 */
 };
 int store_flow(struct store *s, const struct store_flow *f);
 
