@@ -34,10 +34,12 @@ static const char schema_sql[] =
     "  time_ns INTEGER NOT NULL, src_time_ns INTEGER NOT NULL, sysno INTEGER,\n"
     "  sink_obj INTEGER NOT NULL REFERENCES objects, sink_start INTEGER NOT NULL, sink_end INTEGER NOT NULL,\n"
     "  src_obj INTEGER NOT NULL REFERENCES objects, src_start INTEGER NOT NULL, src_end INTEGER NOT NULL,\n"
-    "  mode INTEGER NOT NULL);\n"
+    "  mode INTEGER NOT NULL,\n"
+    "  reps INTEGER NOT NULL DEFAULT 1, sink_step INTEGER NOT NULL DEFAULT 0,\n"
+    "  src_step INTEGER NOT NULL DEFAULT 0);\n"
     "CREATE INDEX IF NOT EXISTS flows_sink ON flows(sink_obj, sink_start);\n"
     "CREATE INDEX IF NOT EXISTS flows_src ON flows(src_obj, src_start);\n"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');\n";
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '2');\n";
 
 int ct_sqlite_fail(struct store *s, const char *what)
 {
@@ -219,21 +221,65 @@ static int create_schema(struct store *s)
     return exec_sql(s, "COMMIT") == 0 ? 1 : rollback_keep_err(s);
 }
 
-/* Checks meta.schema_version; with STORE_WRITE creates the schema in an
- * empty file.  Fast path: one indexed SELECT. */
+static const char version_sql[] =
+    "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'";
+
+/* Version 1 had no periodic flows: all its rows are plain, which is what
+ * the new columns' defaults say.  ADD COLUMN with a constant default
+ * rewrites no row, so this is instant on any size of store. */
+static const char migrate_v1_sql[] =
+    "ALTER TABLE flows ADD COLUMN reps INTEGER NOT NULL DEFAULT 1;\n"
+    "ALTER TABLE flows ADD COLUMN sink_step INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE flows ADD COLUMN src_step INTEGER NOT NULL DEFAULT 0;\n"
+    "UPDATE meta SET value='2' WHERE key='schema_version';\n";
+
+/* IMMEDIATE, and the version re-read inside: runs opening one old store
+ * at once migrate it once. */
+static int migrate_v1(struct store *s)
+{
+    int64_t v = 0;
+    int rc = 0;
+    if (exec_sql(s, "BEGIN IMMEDIATE") != 0)
+        return -1;
+    int r = query_int(s, version_sql, &v, &rc);
+    if (r < 0) {
+        explain_failure(s, rc);
+        return rollback_keep_err(s);
+    }
+    if (r == 1 && v == 1 && exec_sql(s, migrate_v1_sql) != 0) {
+        char keep[sizeof s->err];
+        snprintf(keep, sizeof keep, "cannot upgrade schema version 1 to 2: %.400s", s->err);
+        memcpy(s->err, keep, sizeof keep);
+        return rollback_keep_err(s);
+    }
+    return exec_sql(s, "COMMIT") == 0 ? 0 : rollback_keep_err(s);
+}
+
+/* Checks meta.schema_version (s->schema); with STORE_WRITE creates the
+ * schema in an empty file and upgrades a version 1 store.  Readers take
+ * version 1 as it is (store_sqlite_read.c reads it as plain flows).  Fast
+ * path: one indexed SELECT. */
 static int check_schema(struct store *s, enum store_mode mode)
 {
+    int migrated = 0;
     for (int attempt = 0;; attempt++) {
         int64_t v = 0, n = 0;
         int rc = 0;
-        int r = query_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'", &v, &rc);
+        int r = query_int(s, version_sql, &v, &rc);
+        if (r == 1 && v == 1 && mode == STORE_WRITE && !migrated) {
+            if (migrate_v1(s) != 0)
+                return -1;
+            migrated = 1;
+            continue;
+        }
         if (r == 1) {
-            if (v != CT_SCHEMA_VERSION) {
+            if (v < 1 || v > CT_SCHEMA_VERSION || (v == 1 && mode == STORE_WRITE)) {
                 snprintf(s->err, sizeof s->err,
-                         "unsupported schema version %lld (this crosstag knows version %d)",
+                         "unsupported schema version %lld (this crosstag knows versions 1 to %d)",
                          (long long)v, CT_SCHEMA_VERSION);
                 return -1;
             }
+            s->schema = (int)v;
             return 0;
         }
         if (r == 0) {
@@ -302,7 +348,8 @@ static const struct { size_t off; const char *sql; } write_stmts[] = {
     W(obj_ins, "INSERT INTO objects(host,kind,dev,ino,version,name,created_ns,mtime_ns,size)"
                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
     W(flow_ins, "INSERT INTO flows(proc,time_ns,src_time_ns,sysno,sink_obj,sink_start,sink_end,"
-                "src_obj,src_start,src_end,mode) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"),
+                "src_obj,src_start,src_end,mode,reps,sink_step,src_step)"
+                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"),
     W(flow_upd, "UPDATE flows SET sink_end=?2, src_end=?3, src_time_ns=?4 WHERE id=?1"),
 #undef W
 };
@@ -807,6 +854,9 @@ static int flush_flow(struct store *s)
         sqlite3_bind_int64(st, 9, (sqlite3_int64)f->src_start);
         sqlite3_bind_int64(st, 10, (sqlite3_int64)f->src_end);
         sqlite3_bind_int64(st, 11, f->mode);
+        sqlite3_bind_int64(st, 12, (sqlite3_int64)f->reps);
+        sqlite3_bind_int64(st, 13, (sqlite3_int64)f->sink_step);
+        sqlite3_bind_int64(st, 14, (sqlite3_int64)f->src_step);
     }
     if (step_done(s, st, "flow write") != 0) {
         s->last.have = 0;       /* do not retry one bad row forever */
@@ -818,12 +868,60 @@ static int flush_flow(struct store *s)
     return 0;
 }
 
-int store_flow(struct store *s, const struct store_flow *f)
+/* The end of the last repetition on one side, from the end of the first;
+ * -1 when past what SQLite holds (signed 64-bit). */
+static int last_end(uint64_t end, uint64_t step, uint64_t reps, uint64_t *out)
+{
+    if (end > (uint64_t)INT64_MAX || step > ((uint64_t)INT64_MAX - end) / (reps - 1))
+        return -1;
+    *out = end + (reps - 1) * step;
+    return 0;
+}
+
+static int bad_flow(struct store *s, const char *why)
+{
+    snprintf(s->err, sizeof s->err, "flow not stored: %s", why);
+    return -1;
+}
+
+/* The row for f (see the schema in docs/design.md): a periodic row's ends
+ * are those of its last repetition, so its ranges cover its whole extent
+ * and the overlap scans need no change; a plain row has reps 1, steps 0. */
+static int flow_row(struct store *s, const struct store_flow *f, struct store_flow *row)
+{
+    *row = *f;
+    if (f->reps <= 1) {
+        row->reps = 1;
+        row->sink_step = row->src_step = 0;
+        return 0;
+    }
+    if (f->sink_end < f->sink_start || f->src_end < f->src_start)
+        return bad_flow(s, "periodic flow with a reversed range");
+    if (f->sink_step < f->sink_end - f->sink_start)
+        return bad_flow(s, "periodic flow whose repetitions overlap in the sink");
+    if (last_end(f->sink_end, f->sink_step, f->reps, &row->sink_end) != 0 ||
+        last_end(f->src_end, f->src_step, f->reps, &row->src_end) != 0)
+        return bad_flow(s, "periodic flow beyond 2^63");
+    /* contiguous aligned repetitions are one plain aligned flow (and may merge) */
+    if (f->mode == CT_MODE_ALIGNED && f->sink_step == f->sink_end - f->sink_start &&
+        f->src_step == f->src_end - f->src_start) {
+        row->reps = 1;
+        row->sink_step = row->src_step = 0;
+    }
+    return 0;
+}
+
+int store_flow(struct store *s, const struct store_flow *in)
 {
     if (s->readonly)
         return readonly_fail(s);
+    struct store_flow row, *f = &row;
+    if (flow_row(s, in, &row) != 0)
+        return -1;
     struct store_flow *p = &s->last.f;
+    /* only plain rows merge: a periodic row's extent is not its bytes */
     if (s->last.have && f->mode == CT_MODE_ALIGNED && p->mode == CT_MODE_ALIGNED &&
+        f->reps == 1 && p->reps == 1 &&
         p->proc == f->proc && p->sink_obj == f->sink_obj && p->src_obj == f->src_obj &&
         f->sink_start == p->sink_end && f->src_start == p->src_end) {
         /* A merged row keeps its first write time and its latest read

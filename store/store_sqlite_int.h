@@ -11,7 +11,9 @@
 
 #include "store.h"
 
-#define CT_SCHEMA_VERSION 1
+/* Version 2 added periodic flows (flows.reps, sink_step, src_step).
+ * Writers upgrade a version 1 store at open; readers read it as is. */
+#define CT_SCHEMA_VERSION 2
 
 /* Statement slots the read side may use freely (store_sqlite_read.c):
  * prepare lazily with ct_sqlite_prep(s, &s->rd[i], sql); store_close
@@ -33,6 +35,7 @@ struct store {
     char err[512];
     int in_txn;
     int readonly;
+    int schema;             /* meta.schema_version, 1 or 2 (readers follow an upgrade) */
     int64_t data_version;   /* PRAGMA data_version at the last begin */
 
     /* write side, prepared at open in STORE_WRITE */

@@ -11,6 +11,11 @@
  * data_version, total_changes), and skipped entirely for scans from 0.
  * The same cache remembers which objects have no rows at all on a side, so
  * the many scans of sources nobody wrote cost only a hash lookup.
+ *
+ * Periodic rows (reps > 1) store the extent of all their repetitions in
+ * the range columns, so the scans find them unchanged; each is then handed
+ * out as the plain flows of its repetitions that overlap the range asked
+ * for (expand_row), all with the row's id.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +27,7 @@
 enum {
     RD_FIND_IDENT, RD_FIND_NAME, RD_FIND_NAME_KIND, RD_OBJ_INFO, RD_PROC_INFO,
     RD_FLOWS_SINK, RD_FLOWS_SRC, RD_MAXLEN_SINK, RD_MAXLEN_SRC, RD_DATA_VERSION,
-    RD_ANY_SINK, RD_ANY_SRC,
+    RD_ANY_SINK, RD_ANY_SRC, RD_SCHEMA,
 };
 
 #define OBJ_COLS "o.id, o.host, o.kind, o.dev, o.ino, o.version, o.name, h.name"
@@ -43,15 +48,22 @@ static const char sql_proc_info[] =
 
 #define FLOW_COLS "id, proc, time_ns, src_time_ns, sysno, mode," \
                   " sink_obj, sink_start, sink_end, src_obj, src_start, src_end"
+#define FLOW_COLS_V2 FLOW_COLS ", reps, sink_step, src_step"
+#define FLOW_COLS_V1 FLOW_COLS ", 1, 0, 0"      /* version 1: every row is plain */
 /* INDEXED BY: ORDER BY id must never tempt the planner into a table scan. */
-static const char sql_flows_sink[] =
-    "SELECT " FLOW_COLS " FROM flows INDEXED BY flows_sink"
-    " WHERE sink_obj = ?1 AND sink_start >= ?2 AND sink_start < ?3 AND sink_end > ?4"
-    " ORDER BY id";
-static const char sql_flows_src[] =
-    "SELECT " FLOW_COLS " FROM flows INDEXED BY flows_src"
-    " WHERE src_obj = ?1 AND src_start >= ?2 AND src_start < ?3 AND src_end > ?4"
-    " ORDER BY id";
+#define SQL_FLOWS_SINK(cols) "SELECT " cols " FROM flows INDEXED BY flows_sink" \
+    " WHERE sink_obj = ?1 AND sink_start >= ?2 AND sink_start < ?3 AND sink_end > ?4" \
+    " ORDER BY id"
+#define SQL_FLOWS_SRC(cols) "SELECT " cols " FROM flows INDEXED BY flows_src" \
+    " WHERE src_obj = ?1 AND src_start >= ?2 AND src_start < ?3 AND src_end > ?4" \
+    " ORDER BY id"
+/* [version 2][by_sink] */
+static const char *const sql_flows[2][2] = {
+    { SQL_FLOWS_SRC(FLOW_COLS_V1), SQL_FLOWS_SINK(FLOW_COLS_V1) },
+    { SQL_FLOWS_SRC(FLOW_COLS_V2), SQL_FLOWS_SINK(FLOW_COLS_V2) },
+};
+static const char sql_schema[] =
+    "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'";
 static const char sql_maxlen_sink[] =
     "SELECT max(sink_end - sink_start) FROM flows INDEXED BY flows_sink WHERE sink_obj = ?1";
 static const char sql_maxlen_src[] =
@@ -259,6 +271,34 @@ static void sc_unused(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_null(ctx);
 }
 
+/* A writer may upgrade a version 1 store while we read it (store_open in
+ * STORE_WRITE does): the scans must then read the new columns.  A busy
+ * statement pins the snapshot, so it cannot be one prepared before an
+ * upgrade it would miss. */
+static int recheck_schema(struct store *s)
+{
+    if (s->schema >= CT_SCHEMA_VERSION)
+        return 0;
+    sqlite3_stmt **st = &s->rd[RD_SCHEMA];
+    if (ct_sqlite_prep(s, st, sql_schema) != 0)
+        return -1;
+    int rc = sqlite3_step(*st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return step_fail(s, *st, "schema version");
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(*st, 0) : 0;
+    sqlite3_reset(*st);
+    if (v != CT_SCHEMA_VERSION)
+        return 0;
+    for (int slot = RD_FLOWS_SINK; slot <= RD_FLOWS_SRC; slot++) {
+        if (s->rd[slot] && sqlite3_stmt_busy(s->rd[slot]))
+            return 0;           /* not now; the next change of data_version retries */
+        sqlite3_finalize(s->rd[slot]);
+        s->rd[slot] = NULL;
+    }
+    s->schema = (int)v;
+    return 0;
+}
+
 /* Drops the cache when it may describe another connection or rows changed
  * since (by another connection or this one). */
 static int sc_validate(struct store *s)
@@ -275,6 +315,8 @@ static int sc_validate(struct store *s)
     if (known && sc.data_version == dv && sc.changes == ch)
         return 0;
     sc_clear();
+    if (recheck_schema(s) != 0)
+        return -1;
     if (!known) {
         /* A function's destructor is the one hook SQLite runs at close: it
          * forgets the cache then, so a later connection at the same address
@@ -346,6 +388,100 @@ static int max_len(struct store *s, int by_sink, struct side_ent *e, int64_t obj
 
 /* ---- overlap scans ---- */
 
+/* One side of a periodic row: repetition k is [off + k*step, +len). */
+struct period { uint64_t off, len, step; };
+
+/* The side's period from the row's extent [start, end): 0, or -1 for a
+ * damaged row (its repetitions do not fill the extent as stored). */
+static int period_of(uint64_t start, uint64_t end, uint64_t step, uint64_t reps,
+                     struct period *p)
+{
+    if (end <= start || end > (uint64_t)INT64_MAX || step > (uint64_t)INT64_MAX ||
+        step > (end - start) / (reps - 1))
+        return -1;
+    uint64_t span = (reps - 1) * step;          /* no overflow: <= end - start */
+    *p = (struct period){ start, end - start - span, step };
+    return p->len > 0 ? 0 : -1;
+}
+
+/* The repetitions [*lo, *hi) whose range on this side overlaps [start,
+ * end): k with off + k*step < end and off + k*step + len > start.
+ * Source ranges may overlap each other (step < len) or coincide (step 0). */
+static void reps_overlapping(const struct period *p, uint64_t reps, uint64_t start, uint64_t end,
+                             uint64_t *lo, uint64_t *hi)
+{
+    *lo = *hi = 0;
+    if (p->off >= end)
+        return;
+    uint64_t h = p->step ? (end - p->off - 1) / p->step + 1 : reps;
+    uint64_t l = 0;
+    if (start >= p->off + p->len) {
+        if (!p->step)
+            return;
+        l = (start - p->off - p->len) / p->step + 1;
+    }
+    *hi = h < reps ? h : reps;
+    *lo = l < *hi ? l : *hi;
+}
+
+/* Hands fn the repetitions of periodic row f that overlap [start, end) on
+ * the side scanned, as plain flows in repetition order.  Damaged rows are
+ * skipped.  Returns fn's first non-zero result, else 0. */
+static int expand_row(const struct store_flow *f, int64_t id, int by_sink, uint64_t start,
+                      uint64_t end, store_flow_fn fn, void *ctx)
+{
+    struct period sink, src;
+    if (period_of(f->sink_start, f->sink_end, f->sink_step, f->reps, &sink) != 0 ||
+        period_of(f->src_start, f->src_end, f->src_step, f->reps, &src) != 0 ||
+        sink.step < sink.len)
+        return 0;
+    uint64_t lo, hi;
+    reps_overlapping(by_sink ? &sink : &src, f->reps, start, end, &lo, &hi);
+    struct store_flow one = *f;
+    one.reps = 1;
+    one.sink_step = one.src_step = 0;
+    for (uint64_t k = lo; k < hi; k++) {
+        one.sink_start = sink.off + k * sink.step;
+        one.sink_end = one.sink_start + sink.len;
+        one.src_start = src.off + k * src.step;
+        one.src_end = one.src_start + src.len;
+        int r = fn(ctx, id, &one);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Hands fn row f as plain flows: itself, or its repetitions. */
+static int hand_out(struct store_flow *f, int64_t id, int by_sink, uint64_t start,
+                    uint64_t end, store_flow_fn fn, void *ctx)
+{
+    if (f->reps > 1)
+        return expand_row(f, id, by_sink, start, end, fn, ctx);
+    f->reps = 1;                /* 0 only in a damaged row */
+    f->sink_step = f->src_step = 0;
+    return fn(ctx, id, f);
+}
+
+static void read_row(sqlite3_stmt *st, int64_t *id, struct store_flow *f)
+{
+    *id = sqlite3_column_int64(st, 0);
+    f->proc = sqlite3_column_int64(st, 1);
+    f->time_ns = (uint64_t)sqlite3_column_int64(st, 2);
+    f->src_time_ns = (uint64_t)sqlite3_column_int64(st, 3);
+    f->sysno = (uint32_t)sqlite3_column_int64(st, 4);
+    f->mode = (uint32_t)sqlite3_column_int64(st, 5);
+    f->sink_obj = sqlite3_column_int64(st, 6);
+    f->sink_start = (uint64_t)sqlite3_column_int64(st, 7);
+    f->sink_end = (uint64_t)sqlite3_column_int64(st, 8);
+    f->src_obj = sqlite3_column_int64(st, 9);
+    f->src_start = (uint64_t)sqlite3_column_int64(st, 10);
+    f->src_end = (uint64_t)sqlite3_column_int64(st, 11);
+    f->reps = (uint64_t)sqlite3_column_int64(st, 12);
+    f->sink_step = (uint64_t)sqlite3_column_int64(st, 13);
+    f->src_step = (uint64_t)sqlite3_column_int64(st, 14);
+}
+
 int store_flows_overlapping(struct store *s, int by_sink, int64_t obj,
                             uint64_t start, uint64_t end, store_flow_fn fn, void *ctx)
 {
@@ -367,7 +503,7 @@ int store_flows_overlapping(struct store *s, int by_sink, int64_t obj,
 
     /* A callback may scan again (same slot): then use a private statement. */
     int slot = by_sink ? RD_FLOWS_SINK : RD_FLOWS_SRC;
-    const char *sql = by_sink ? sql_flows_sink : sql_flows_src;
+    const char *sql = sql_flows[s->schema >= 2][by_sink != 0];
     sqlite3_stmt *st = NULL, *own = NULL;
     if (s->rd[slot] && sqlite3_stmt_busy(s->rd[slot])) {
         if (sqlite3_prepare_v2(s->db, sql, -1, &own, NULL) != SQLITE_OK)
@@ -386,19 +522,9 @@ int store_flows_overlapping(struct store *s, int by_sink, int64_t obj,
     int rc, ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_flow f;
-        int64_t id = sqlite3_column_int64(st, 0);
-        f.proc = sqlite3_column_int64(st, 1);
-        f.time_ns = (uint64_t)sqlite3_column_int64(st, 2);
-        f.src_time_ns = (uint64_t)sqlite3_column_int64(st, 3);
-        f.sysno = (uint32_t)sqlite3_column_int64(st, 4);
-        f.mode = (uint32_t)sqlite3_column_int64(st, 5);
-        f.sink_obj = sqlite3_column_int64(st, 6);
-        f.sink_start = (uint64_t)sqlite3_column_int64(st, 7);
-        f.sink_end = (uint64_t)sqlite3_column_int64(st, 8);
-        f.src_obj = sqlite3_column_int64(st, 9);
-        f.src_start = (uint64_t)sqlite3_column_int64(st, 10);
-        f.src_end = (uint64_t)sqlite3_column_int64(st, 11);
-        if (fn(ctx, id, &f) != 0)
+        int64_t id;
+        read_row(st, &id, &f);
+        if (hand_out(&f, id, by_sink, start, end, fn, ctx) != 0)
             break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
