@@ -2,6 +2,7 @@
  * length is checked before use, and a malformed stream drops the
  * connection with a warning, never the collector. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,23 +161,57 @@ static int range_ok(uint64_t off, uint64_t len)
     return off <= (uint64_t)INT64_MAX && len <= (uint64_t)INT64_MAX - off;
 }
 
+/* Length from the first repetition's start to the last one's end, or 0
+ * when that overflows. */
+static uint64_t extent_len(uint64_t len, uint64_t step, uint64_t reps)
+{
+    if (reps > 1 && step > (UINT64_MAX - len) / (reps - 1))
+        return 0;
+    return (reps - 1) * step + len;
+}
+
+/* Checks a record's ranges and period; NULL when fine, else why not. */
+static const char *flow_shape_err(const struct ct_msg_flow *f)
+{
+    if (f->mode != CT_MODE_ALIGNED && f->mode != CT_MODE_ALL)
+        return "bad FLOW mode";
+    if (f->mode == CT_MODE_ALIGNED && f->sink_len != f->src_len)
+        return "aligned FLOW with sink length != source length";
+    if (f->reps > 1 && f->sink_step < f->sink_len)
+        return "periodic FLOW whose repetitions overlap in the sink";
+    uint64_t sink_ext = extent_len(f->sink_len, f->sink_step, f->reps);
+    uint64_t src_ext = extent_len(f->src_len, f->src_step, f->reps);
+    if ((f->sink_len && !sink_ext) || (f->src_len && !src_ext) ||
+        !range_ok(f->sink_off, sink_ext) || !range_ok(f->src_off, src_ext))
+        return "FLOW range out of bounds";
+    return NULL;
+}
+
+/* Trackers from before periodic flows send FLOW without reps and steps. */
+#define FLOW_MIN_LEN offsetof(struct ct_msg_flow, reps)
+
 static int on_flow(struct conn *c, struct conn_env *env, const unsigned char *m, uint32_t len,
                    char *why, size_t wn)
 {
     struct ct_msg_flow f;
     int64_t sink, src;
-    if (len < sizeof f)
+    if (len < FLOW_MIN_LEN)
         return bad(c, why, wn, "FLOW too short");
-    memcpy(&f, m, sizeof f);
+    memset(&f, 0, sizeof f);
+    memcpy(&f, m, len < sizeof f ? len : sizeof f);
     if (!hm_get(&c->handles, f.sink, &sink) || !hm_get(&c->handles, f.src, &src))
         return bad(c, why, wn, "FLOW uses undeclared handle %u", hm_get(&c->handles, f.sink, &sink) ? f.src : f.sink);
-    if (f.mode != CT_MODE_ALIGNED && f.mode != CT_MODE_ALL)
-        return bad(c, why, wn, "FLOW mode %u", f.mode);
-    if (!range_ok(f.sink_off, f.sink_len) || !range_ok(f.src_off, f.src_len))
-        return bad(c, why, wn, "FLOW range out of bounds");
-    if (f.mode == CT_MODE_ALIGNED && f.sink_len != f.src_len)
-        return bad(c, why, wn, "aligned FLOW with sink length %llu != source length %llu",
-                   (unsigned long long)f.sink_len, (unsigned long long)f.src_len);
+    if (f.reps <= 1) {
+        f.reps = 1;             /* 0: an old tracker, or a plain flow */
+        f.sink_step = f.src_step = 0;
+    }
+    const char *err = flow_shape_err(&f);
+    if (err)
+        return bad(c, why, wn, "%s: mode %u, sink %llu+%llu, source %llu+%llu, reps %llu, steps %llu/%llu",
+                   err, f.mode, (unsigned long long)f.sink_off, (unsigned long long)f.sink_len,
+                   (unsigned long long)f.src_off, (unsigned long long)f.src_len,
+                   (unsigned long long)f.reps, (unsigned long long)f.sink_step,
+                   (unsigned long long)f.src_step);
     if (f.sink_len == 0 || f.src_len == 0)
         return 0;               /* moves no bytes */
     if (c->proc < 0 || sink < 0 || src < 0) {
@@ -188,6 +223,7 @@ static int on_flow(struct conn *c, struct conn_env *env, const unsigned char *m,
         .sysno = f.sysno, .mode = f.mode,
         .sink_obj = sink, .sink_start = f.sink_off, .sink_end = f.sink_off + f.sink_len,
         .src_obj = src, .src_start = f.src_off, .src_end = f.src_off + f.src_len,
+        .reps = f.reps, .sink_step = f.sink_step, .src_step = f.src_step,
     };
     env_batch(env);
     if (store_flow(env->store, &sf) != 0)
