@@ -12,37 +12,16 @@ SQL=$T/setup.sql
 
 hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 
-# The schema of docs/design.md, and one host.
-schema() {
-    cat <<'EOF'
-PRAGMA journal_mode=WAL;
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE hosts(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE processes(
-  id INTEGER PRIMARY KEY, host INTEGER NOT NULL REFERENCES hosts,
-  pid INTEGER NOT NULL, start_ticks INTEGER NOT NULL, exec_seq INTEGER NOT NULL,
-  ppid INTEGER, parent INTEGER REFERENCES processes, uid INTEGER,
-  exe BLOB, argv BLOB,
-  start_ns INTEGER, end_ns INTEGER, exit_status INTEGER, lost INTEGER DEFAULT 0,
-  UNIQUE(host, pid, start_ticks, exec_seq));
-CREATE TABLE objects(
-  id INTEGER PRIMARY KEY, host INTEGER NOT NULL REFERENCES hosts,
-  kind INTEGER NOT NULL, dev INTEGER, ino INTEGER, version INTEGER NOT NULL DEFAULT 1,
-  name BLOB NOT NULL,
-  created_ns INTEGER, mtime_ns INTEGER, size INTEGER);
-CREATE INDEX objects_ident ON objects(host, kind, dev, ino, version);
-CREATE INDEX objects_name ON objects(name);
-CREATE TABLE flows(
-  id INTEGER PRIMARY KEY, proc INTEGER NOT NULL REFERENCES processes,
-  time_ns INTEGER NOT NULL, src_time_ns INTEGER NOT NULL, sysno INTEGER,
-  sink_obj INTEGER NOT NULL REFERENCES objects, sink_start INTEGER NOT NULL, sink_end INTEGER NOT NULL,
-  src_obj INTEGER NOT NULL REFERENCES objects, src_start INTEGER NOT NULL, src_end INTEGER NOT NULL,
-  mode INTEGER NOT NULL);
-CREATE INDEX flows_sink ON flows(sink_obj, sink_start);
-CREATE INDEX flows_src ON flows(src_obj, src_start);
-INSERT INTO meta VALUES('schema_version', '1');
-EOF
+# The schema of docs/design.md (version 2: version 1 plus the periodic
+# flow columns), and one host.  schema_v1: a store from before version 2.
+schema_v1() {
+    cat "$TESTS_DIR/schema_v1.sql"
     echo "INSERT INTO hosts VALUES(1, '$H');"
+}
+schema() {
+    schema_v1 | sed -e "s/^  mode INTEGER NOT NULL);$/  mode INTEGER NOT NULL,\\
+  reps INTEGER NOT NULL DEFAULT 1, sink_step INTEGER NOT NULL DEFAULT 0,\\
+  src_step INTEGER NOT NULL DEFAULT 0);/" -e "s/'schema_version', '1'/'schema_version', '2'/"
 }
 
 # obj ID NAME [DEV INO [VERSION]] — names are stored as BLOBs, as the store does
@@ -62,6 +41,15 @@ flow() {
     local mode=0
     [ "${10:-}" = all ] && mode=1
     echo "INSERT INTO flows(proc,time_ns,src_time_ns,sysno,sink_obj,sink_start,sink_end,src_obj,src_start,src_end,mode) VALUES($1,$2,$3,1,$4,$5,$6,$7,$8,$9,$mode);"
+}
+
+# pflow PROC TIME SRC_TIME SINK S LEN STEP SRC A LEN STEP REPS [all] — a
+# periodic row: repetition k is sink [S+k*STEP, +LEN) <- src [A+k*STEP, +LEN);
+# its range columns hold the extent of all repetitions
+pflow() {
+    local mode=0 reps=${12}
+    [ "${13:-}" = all ] && mode=1
+    echo "INSERT INTO flows(proc,time_ns,src_time_ns,sysno,sink_obj,sink_start,sink_end,src_obj,src_start,src_end,mode,reps,sink_step,src_step) VALUES($1,$2,$3,1,$4,$5,$(($5 + ($reps - 1) * $7 + $6)),$8,$9,$(($9 + ($reps - 1) * ${11} + ${10})),$mode,$reps,$7,${11});"
 }
 
 # A real file whose (dev, ino) a stored object carries under another name
@@ -145,6 +133,25 @@ CDEV=$(stat -c %d 'x:1-2') CINO=$(stat -c %i 'x:1-2')
     # a pipe, named by the tool
     obj 80 "pipe:4242"; obj 81 "file:$G/piped"
     flow 50 1400 1390 81 0 3 80 0 3
+
+    # periodic rows.  base64-like: out[10+4k, +4) <- in[3k, +3), all, 1000
+    # repetitions; then a copy of out[10,4010)
+    obj 90 "file:$G/b64in"; obj 91 "file:$G/b64out"; obj 92 "file:$G/b64copy"
+    proc 90 190 base64 b64in; proc 91 191 tail -c+11 b64out
+    pflow 90 2000 1990 91 10 4 4 90 0 3 3 1000 all
+    flow 91 2100 2090 92 10 4010 91 10 4010
+    # a sliding window, aligned: win[4k, +3) <- src[k, +3), 6 repetitions
+    # whose sources overlap; later win[8,10) is overwritten from patch
+    obj 93 "file:$G/win"; obj 94 "file:$G/winsrc"; obj 95 "file:$G/patch"
+    proc 92 192 window; proc 93 193 patcher
+    pflow 92 2000 1990 93 0 3 4 94 0 3 1 6
+    flow 93 2200 2190 93 8 10 95 0 2
+    # damaged periodic rows (repetitions that do not fit the extent, a
+    # negative step, overlapping sink repetitions) are skipped
+    obj 96 "file:$G/damaged"; obj 97 "file:$G/dsrc"
+    echo "INSERT INTO flows(proc,time_ns,src_time_ns,sysno,sink_obj,sink_start,sink_end,src_obj,src_start,src_end,mode,reps,sink_step,src_step) VALUES
+          (93,2300,2290,1,96,0,10,97,0,10,0,100,4,0), (93,2300,2290,1,96,0,10,97,0,10,0,2,-4,1),
+          (93,2300,2290,1,96,0,10,97,0,10,0,2,2,2);"
 } >"$SQL"
 if ! sqlite3 "$DB" <"$SQL" >"$T/sqlite.out" 2>&1; then
     fail query_engine_setup "sqlite3 could not build the store" "$T/sqlite.out"
@@ -251,6 +258,95 @@ expect_json fwd_final_sink_unread forward "$G/c.txt" </dev/null
 expect_json fwd_pipe forward pipe:4242 <<EOF
 $(row "$G/piped" 0 3 pipe:4242 0 3)
 EOF
+
+# ---- periodic rows ----
+expect_json back_periodic_mid backward "$G/b64out:2001-2011" <<EOF
+$(row "$G/b64out" 2001 2002 "$G/b64in" 1491 1494 all)
+$(row "$G/b64out" 2002 2006 "$G/b64in" 1494 1497 all)
+$(row "$G/b64out" 2006 2010 "$G/b64in" 1497 1500 all)
+$(row "$G/b64out" 2010 2011 "$G/b64in" 1500 1503 all)
+EOF
+expect_json back_periodic_chain backward "$G/b64copy:2001-2011" <<EOF
+$(row "$G/b64copy" 2001 2002 "$G/b64in" 1491 1494 all)
+$(row "$G/b64copy" 2002 2006 "$G/b64in" 1494 1497 all)
+$(row "$G/b64copy" 2006 2010 "$G/b64in" 1497 1500 all)
+$(row "$G/b64copy" 2010 2011 "$G/b64in" 1500 1503 all)
+EOF
+expect_json back_periodic_first backward "$G/b64copy:0-15" <<EOF
+$(row "$G/b64copy" 10 14 "$G/b64in" 0 3 all)
+$(row "$G/b64copy" 14 15 "$G/b64in" 3 6 all)
+EOF
+expect_json back_periodic_last backward "$G/b64out:4000-4020" <<EOF
+$(row "$G/b64out" 4000 4002 "$G/b64in" 2991 2994 all)
+$(row "$G/b64out" 4002 4006 "$G/b64in" 2994 2997 all)
+$(row "$G/b64out" 4006 4010 "$G/b64in" 2997 3000 all)
+EOF
+expect_json fwd_periodic_mid forward "$G/b64in:1495-1502" <<EOF
+$(row "$G/b64copy" 2002 2006 "$G/b64in" 1495 1497 all)
+$(row "$G/b64copy" 2006 2010 "$G/b64in" 1497 1500 all)
+$(row "$G/b64copy" 2010 2014 "$G/b64in" 1500 1502 all)
+EOF
+# the whole file: every repetition, once each
+for d in backward:b64copy forward:b64in; do
+    rc=0
+    ct query "${d%%:*}" --db "$DB" --json "$G/${d#*:}" >"$T/.all" 2>&1 || rc=$?
+    n=$(grep -c '"mode":"all"' "$T/.all")
+    if [ "$rc" -eq 0 ] && [ "$n" -eq 1000 ] && [ "$(sort -u "$T/.all" | wc -l)" -eq 1000 ] &&
+       [ "$(head -n 1 "$T/.all")" = "$(row "$G/b64copy" 10 14 "$G/b64in" 0 3 all)" ] &&
+       [ "$(tail -n 1 "$T/.all")" = "$(row "$G/b64copy" 4006 4010 "$G/b64in" 2997 3000 all)" ]; then
+        pass "periodic_whole_${d%%:*}"
+    else
+        fail "periodic_whole_${d%%:*}" "exit $rc, $n rows" "$T/.all"
+    fi
+done
+expect_json back_periodic_damaged backward "$G/damaged" </dev/null
+expect_json fwd_periodic_damaged forward "$G/dsrc" </dev/null
+# window: sink byte 3 was never written; [8,10) is the patch's
+expect_json back_periodic_window backward "$G/win:3-12" <<EOF
+$(row "$G/win" 4 7 "$G/winsrc" 1 4)
+$(row "$G/win" 8 10 "$G/patch" 0 2)
+$(row "$G/win" 10 11 "$G/winsrc" 4 5)
+EOF
+# source byte 2 feeds repetitions 0, 1 and 2; 2's copy was overwritten
+expect_json fwd_periodic_overlapping_sources forward "$G/winsrc:2-3" <<EOF
+$(row "$G/win" 2 3 "$G/winsrc" 2 3)
+$(row "$G/win" 5 6 "$G/winsrc" 2 3)
+EOF
+expect_json fwd_periodic_window_range forward "$G/winsrc:4-6" <<EOF
+$(row "$G/win" 10 11 "$G/winsrc" 4 5)
+$(row "$G/win" 13 15 "$G/winsrc" 4 6)
+$(row "$G/win" 16 18 "$G/winsrc" 4 6)
+$(row "$G/win" 20 21 "$G/winsrc" 5 6)
+EOF
+
+# ---- a version 1 store (no periodic columns) still answers, unchanged ----
+V1=$T/v1.db
+{
+    schema_v1
+    obj 1 "file:$G/a.txt"; obj 2 "file:$G/b.txt"; obj 3 "file:$G/c.txt"
+    proc 1 101 cp a.txt b.txt; proc 2 102 cat b.txt
+    flow 1 100 90 2 0 10 1 0 10
+    flow 2 300 250 3 0 12 2 0 12
+} >"$T/v1.sql"
+if ! sqlite3 "$V1" <"$T/v1.sql" >"$T/sqlite.out" 2>&1; then
+    fail v1_setup "sqlite3 could not build the version 1 store" "$T/sqlite.out"
+else
+    DB=$V1 expect_json v1_backward backward "$G/c.txt:2-14" <<EOF
+$(row "$G/c.txt" 2 10 "$G/a.txt" 2 10)
+$(row "$G/c.txt" 10 12 "$G/b.txt" 10 12)
+EOF
+    DB=$V1 expect_json v1_forward forward "$G/a.txt" <<EOF
+$(row "$G/c.txt" 0 10 "$G/a.txt" 0 10)
+EOF
+    v=$(sqlite3 "$V1" "SELECT value FROM meta WHERE key='schema_version'" 2>&1)
+    [ "$v" = 1 ] && pass v1_untouched || fail v1_untouched "a query changed the store: version $v"
+    sqlite3 "$V1" "UPDATE meta SET value='3' WHERE key='schema_version'"
+    err=$(ct query backward --db "$V1" "$G/c.txt" 2>&1 >/dev/null)
+    case $err in
+        *"unsupported schema version 3"*) pass newer_schema_refused ;;
+        *) fail newer_schema_refused "a newer store was not refused: $err" ;;
+    esac
+fi
 
 # ---- human output ----
 rc=0
