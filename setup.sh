@@ -61,4 +61,4 @@ echo "\$ crosstag query backward --db $D/demo.db $D/last.txt"
 echo "\$ crosstag query backward --db $D/demo.db --json $D/last.txt"
 "$CT" query backward --db "$D/demo.db" --json "$D/last.txt"
 echo
-echo "== done.  Next: bash tests/run.sh"
+echo "== done.  Next: make test"
