@@ -17,3 +17,8 @@ $(CLI_OBJS): $(BUILD)/obj/%.o: %.c
 	$(CC) $(STD) $(WARN) $(CFLAGS) -Icommon -Istore -Icli -MMD -MP -c -o $@ $<
 
 -include $(CLI_OBJS:.o=.d)
+
+# crosstagd is crosstag started under that name (main() looks at argv[0]).
+all: $(BUILD)/bin/crosstagd
+$(BUILD)/bin/crosstagd: $(BUILD)/bin/crosstag
+	ln -sf crosstag $@

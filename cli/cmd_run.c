@@ -4,18 +4,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
+#include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmds.h"
-#include "collector.h"
+#include "agent.h"
 #include "paths.h"
+#include "runwait.h"
 #include "sigfwd.h"
 #include "store.h"
 
@@ -56,7 +58,10 @@ static void run_usage(FILE *out)
           "  CROSSTAG_DB, CROSSTAG_HOST   defaults for --db and --host\n"
           "  CROSSTAG_LIB       folder holding the tool (default: BIN/../lib/crosstag)\n"
           "  CROSSTAG_VALGRIND  program run instead of `valgrind` from PATH\n"
-          "  TMPDIR             where the private socket folder is made (default /tmp)\n"
+          "  XDG_RUNTIME_DIR    where the agent's socket lives (default /tmp/crosstag-UID)\n"
+          "\n"
+          "The records go to the database's agent (crosstagd), which is started when\n"
+          "none runs (crosstag agent --help).\n"
           "\n"
           "exit status: CMD's own (128+N when killed by signal N); 127 CMD not found,\n"
           "126 CMD not executable, 2 bad usage, 1 any other crosstag error.\n", out);
@@ -148,42 +153,12 @@ nomem:
     return 2;
 }
 
-/* The private socket: a fresh 0700 folder under $TMPDIR or /tmp. */
-static int make_socket(char *dir, size_t dirn, char *sock, size_t sockn)
-{
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || !*tmp)
-        tmp = "/tmp";
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (snprintf(dir, dirn, "%s/crosstag-XXXXXX", tmp) >= (int)dirn ||
-        (size_t)snprintf(sock, sockn, "%s/sock", dir) >= sizeof sa.sun_path) {
-        fprintf(stderr, "crosstag: socket path under %s too long; set TMPDIR to a shorter folder\n", tmp);
-        return -1;
-    }
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "crosstag: cannot make a socket folder in %s: %s\n", tmp, strerror(errno));
-        return -1;
-    }
-    snprintf(sock, sockn, "%s/sock", dir);
-    memcpy(sa.sun_path, sock, strlen(sock) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, SOMAXCONN) != 0) {
-        fprintf(stderr, "crosstag: cannot listen on %s: %s\n", sock, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        unlink(sock);
-        rmdir(dir);
-        return -1;
-    }
-    return fd;
-}
-
-static char **valgrind_argv(const char *valgrind, const struct run_opts *o, const char *sockarg)
+static char **valgrind_argv(const char *valgrind, const struct run_opts *o, char *const *ours)
 {
     size_t ncmd = 0;
     while (o->cmd[ncmd])
         ncmd++;
-    char **v = calloc(8 + (size_t)o->ntool_args + ncmd + 1, sizeof *v);
+    char **v = calloc(10 + (size_t)o->ntool_args + ncmd + 1, sizeof *v);
     if (!v)
         return NULL;
     size_t k = 0;
@@ -192,7 +167,8 @@ static char **valgrind_argv(const char *valgrind, const struct run_opts *o, cons
     v[k++] = "-q";
     v[k++] = "--vgdb=no";
     v[k++] = "--trace-children=yes";
-    v[k++] = (char *)sockarg;
+    for (int i = 0; ours[i]; i++)
+        v[k++] = ours[i];
     for (int i = 0; i < o->ntool_args; i++)
         v[k++] = o->tool_args[i];
     if (o->no_addr_taint)
@@ -321,11 +297,12 @@ int cmd_run(int argc, char **argv)
         free_opts(&o);
         return rc == 1 ? 0 : 2;
     }
-    char dbpath[4096], valgrind[4096], lib[4096], host[256], sockdir[4096], sock[4200];
-    char sockarg[4300], err[600];
+    char dbpath[4096], valgrind[4096], lib[4096], host[256], err[600];
+    char sockarg[200], runarg[64], hostarg[300];
+    struct agent_paths ap;
     struct store *st = NULL;
     char **vargv = NULL;
-    int lfd = -1;
+    int ctl = -1;
     rc = 1;
 
     if (o.db)
@@ -337,7 +314,14 @@ int cmd_run(int argc, char **argv)
     rc = 1;
     if (host_name(&o, host, sizeof host) != 0)
         goto out;
+    if (strlen(host) > 255) {
+        fprintf(stderr, "crosstag: host name longer than 255 bytes\n");
+        rc = 2;
+        goto out;
+    }
 
+    /* The database is checked here, so a bad one is reported before the
+     * program starts, not in the agent's log. */
     st = store_open(dbpath, STORE_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "crosstag: cannot open database %s: %s\n", dbpath, err);
@@ -348,10 +332,27 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "crosstag: cannot write database %s: %s\n", dbpath, store_errmsg(st));
         goto out;
     }
-    if ((lfd = make_socket(sockdir, sizeof sockdir, sock, sizeof sock)) < 0)
+    store_close(st);
+    st = NULL;
+    if (agent_paths(dbpath, &ap) != 0)
         goto out;
-    snprintf(sockarg, sizeof sockarg, "--ct-socket=%s", sock);
-    if (!(vargv = valgrind_argv(valgrind, &o, sockarg))) {
+
+    /* A random run id: the agent tells this run's trackers from others'. */
+    uint64_t run = 0;
+    while (run == 0) {
+        if (getrandom(&run, sizeof run, 0) != (ssize_t)sizeof run)
+            run = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+        run &= INT64_MAX;       /* the tool's option parser takes signed numbers */
+    }
+    pid_t apid;
+    if ((ctl = agent_connect(&ap, host, run, 1, o.quiet, &apid)) < 0)
+        goto out;
+
+    snprintf(sockarg, sizeof sockarg, "--ct-socket=%s", ap.sock);
+    snprintf(runarg, sizeof runarg, "--ct-run=%llu", (unsigned long long)run);
+    snprintf(hostarg, sizeof hostarg, "--ct-host=%s", host);
+    char *ours[] = { sockarg, runarg, hostarg, NULL };
+    if (!(vargv = valgrind_argv(valgrind, &o, ours))) {
         fprintf(stderr, "crosstag: out of memory\n");
         goto out;
     }
@@ -368,18 +369,17 @@ int cmd_run(int argc, char **argv)
         rc = 127;
         goto out;
     }
-    struct collector_cfg cfg = { .store = st, .host = hid, .listen_fd = lfd, .quiet = o.quiet, .child = child };
-    int status = collector_run(&cfg);
+    struct runwait_cfg cfg = { .paths = &ap, .host = host, .run = run, .ctl = ctl,
+                               .quiet = o.quiet, .child = child };
+    ctl = -1;                   /* run_wait closes it */
+    int status = run_wait(&cfg);
     rc = status < 0 ? 1 : exit_code(status);
 
 out:
     if (st)
         store_close(st);
-    if (lfd >= 0) {
-        close(lfd);
-        unlink(sock);
-        rmdir(sockdir);
-    }
+    if (ctl >= 0)
+        close(ctl);
     free(vargv);
     free_opts(&o);
     return rc;

@@ -7,5 +7,6 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_agent(int argc, char **argv);   /* also main() of crosstagd */
 
 #endif

@@ -2,12 +2,14 @@
  * length is checked before use, and a malformed stream drops the
  * connection with a warning, never the collector. */
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -23,11 +25,23 @@ uint64_t mono_ms(void)
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
-static void store_warn(struct conn_env *env)
+static void say(struct conn_env *env, const struct conn *c, int level, const char *fmt, ...)
 {
-    /* Say it once: a failing store usually keeps failing (disk full). */
-    if (env->unstored++ == 0)
-        fprintf(stderr, "crosstag: cannot store records: %s\n", store_errmsg(env->store));
+    char text[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    env->say(env->say_ctx, c, level, text);
+}
+
+static void store_warn(struct conn *c, struct conn_env *env)
+{
+    /* Say it once per connection: a failing store usually keeps failing
+     * (disk full). */
+    env->unstored++;
+    if (c->unstored++ == 0)
+        say(env, c, 2, "cannot store records: %s", store_errmsg(env->store));
 }
 
 void env_batch(struct conn_env *env)
@@ -35,14 +49,15 @@ void env_batch(struct conn_env *env)
     if (env->in_batch)
         return;
     if (store_begin(env->store) != 0) {
-        store_warn(env);
+        if (env->unstored++ == 0)
+            fprintf(stderr, "crosstag: cannot open a transaction: %s\n", store_errmsg(env->store));
         return;                 /* writes still go through, unbatched */
     }
     env->in_batch = 1;
     env->batch_start_ms = mono_ms();
 }
 
-struct conn *conn_new(int fd, pid_t peer_pid)
+struct conn *conn_new(int fd, pid_t peer_pid, uid_t peer_uid)
 {
     struct conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -55,6 +70,8 @@ struct conn *conn_new(int fd, pid_t peer_pid)
     c->cap = CONN_BUFSZ;
     c->fd = fd;
     c->peer_pid = peer_pid;
+    c->peer_uid = peer_uid;
+    c->host = -1;
     return c;
 }
 
@@ -78,24 +95,6 @@ static int bad(struct conn *c, char *why, size_t n, const char *fmt, ...)
     return -1;
 }
 
-/* Prints a tracker NOTE with control bytes escaped: it is shown on the
- * user's terminal and must not be able to drive it. */
-static void print_note(const unsigned char *t, size_t n)
-{
-    while (n && (t[n - 1] == '\n' || t[n - 1] == '\0'))
-        n--;
-    fputs("crosstag: ", stderr);
-    for (size_t i = 0; i < n; i++) {
-        if (t[i] == '\t' || (t[i] >= 0x20 && t[i] != 0x7f))
-            fputc(t[i], stderr);
-        else if (t[i] == '\n')
-            fputs("\n          ", stderr);
-        else
-            fprintf(stderr, "\\x%02x", t[i]);
-    }
-    fputc('\n', stderr);
-}
-
 static int on_hello(struct conn *c, struct conn_env *env, const unsigned char *m, uint32_t len,
                     char *why, size_t wn)
 {
@@ -109,12 +108,20 @@ static int on_hello(struct conn *c, struct conn_env *env, const unsigned char *m
         return bad(c, why, wn, "bad magic 0x%08x (not a crosstag tracker)", h.magic);
     if (h.version != CT_WIRE_VERSION)
         return bad(c, why, wn, "wire version %u, this crosstag speaks %u", h.version, CT_WIRE_VERSION);
+    /* Records in the name of another process (or user) are refused: the
+     * agent's socket may be shared by every user allowed to track. */
+    if (h.pid != c->peer_pid)
+        return bad(c, why, wn, "HELLO for pid %d from pid %d", (int)h.pid, (int)c->peer_pid);
+    if (c->peer_uid != 0 && h.uid != c->peer_uid)
+        return bad(c, why, wn, "HELLO for uid %u from uid %u", h.uid, (unsigned)c->peer_uid);
     if ((uint64_t)h.exe_len + h.argv_len > len - sizeof h)
         return bad(c, why, wn, "HELLO strings overrun the message");
     c->hello = 1;
     c->pid = h.pid;
+    if (c->host < 0)
+        c->host = env->host;
     struct store_proc p = {
-        .host = env->host, .pid = h.pid, .ppid = h.ppid, .uid = h.uid, .exec_seq = h.exec_seq,
+        .host = c->host, .resume = (c->run_flags & CT_RUNF_RESUME) != 0, .pid = h.pid, .ppid = h.ppid, .uid = h.uid, .exec_seq = h.exec_seq,
         .start_ticks = h.start_ticks, .start_ns = h.time_ns,
         .exe = m + sizeof h, .exe_len = h.exe_len,
         .argv = m + sizeof h + h.exe_len, .argv_len = h.argv_len,
@@ -122,7 +129,7 @@ static int on_hello(struct conn *c, struct conn_env *env, const unsigned char *m
     env_batch(env);
     c->proc = store_proc_begin(env->store, &p);
     if (c->proc < 0)
-        store_warn(env);
+        store_warn(c, env);
     return 0;
 }
 
@@ -137,11 +144,11 @@ static int on_object(struct conn *c, struct conn_env *env, const unsigned char *
         return bad(c, why, wn, "OBJECT name overruns the message");
     if (o.handle == 0)
         return bad(c, why, wn, "object handle 0");
-    int64_t dummy;
-    if (hm_get(&c->handles, o.handle, &dummy))
-        return bad(c, why, wn, "object handle %u declared twice", o.handle);
+    /* A handle declared again rebinds it: a tracker that reconnects to a
+     * restarted agent declares its objects anew, and resends records the
+     * dead agent never acknowledged, declarations among them. */
     struct store_obj so = {
-        .host = env->host, .kind = o.kind, .dev = o.dev, .ino = o.ino,
+        .host = c->host, .kind = o.kind, .dev = o.dev, .ino = o.ino,
         .mtime_ns = o.mtime_ns, .size = o.size, .time_ns = o.time_ns,
         .new_version = (o.flags & CT_OBJF_NEWVER) != 0,
         .name = m + sizeof o, .name_len = o.name_len,
@@ -149,7 +156,7 @@ static int on_object(struct conn *c, struct conn_env *env, const unsigned char *
     env_batch(env);
     int64_t id = store_object(env->store, &so);
     if (id < 0)
-        store_warn(env);
+        store_warn(c, env);
     if (hm_put(&c->handles, o.handle, id) < 0)
         return bad(c, why, wn, "out of memory");
     return 0;
@@ -216,6 +223,7 @@ static int on_flow(struct conn *c, struct conn_env *env, const unsigned char *m,
         return 0;               /* moves no bytes */
     if (c->proc < 0 || sink < 0 || src < 0) {
         env->unstored++;        /* already reported when the store refused */
+        c->unstored++;
         return 0;
     }
     struct store_flow sf = {
@@ -227,7 +235,7 @@ static int on_flow(struct conn *c, struct conn_env *env, const unsigned char *m,
     };
     env_batch(env);
     if (store_flow(env->store, &sf) != 0)
-        store_warn(env);
+        store_warn(c, env);
     return 0;
 }
 
@@ -240,16 +248,15 @@ static int on_exit_msg(struct conn *c, struct conn_env *env, const unsigned char
     memcpy(&e, m, sizeof e);
     c->exited = 1;
     if (e.lost) {
-        env->lost += e.lost;
-        if (!env->quiet)
-            fprintf(stderr, "crosstag: pid %d: the tracker lost %llu flow records\n",
-                    (int)c->pid, (unsigned long long)e.lost);
+        c->lost += e.lost;
+        say(env, c, 1, "pid %d: the tracker lost %llu flow records",
+            (int)c->pid, (unsigned long long)e.lost);
     }
     if (c->proc < 0)
         return 0;
     env_batch(env);
     if (store_proc_end(env->store, c->proc, e.time_ns, e.status, e.lost) != 0)
-        store_warn(env);
+        store_warn(c, env);
     return 0;
 }
 
@@ -262,8 +269,64 @@ static int on_note(struct conn *c, struct conn_env *env, const unsigned char *m,
     memcpy(&n, m, sizeof n);
     if (n.note_len > len - sizeof n)
         return bad(c, why, wn, "NOTE text overruns the message");
-    if (!env->quiet || n.level >= 2)
-        print_note(m + sizeof n, n.note_len);
+    char text[1024];
+    size_t tl = n.note_len < sizeof text - 1 ? n.note_len : sizeof text - 1;
+    memcpy(text, m + sizeof n, tl);
+    text[tl] = '\0';           /* a NUL inside just ends the text early */
+    env->say(env->say_ctx, c, n.level > 2 ? 2 : (int)n.level, text);
+    return 0;
+}
+
+static int on_run(struct conn *c, struct conn_env *env, const unsigned char *m, uint32_t len,
+                  char *why, size_t wn)
+{
+    struct ct_msg_run r;
+    if (c->hello || c->run)
+        return bad(c, why, wn, "RUN after HELLO or a second RUN");
+    if (len < sizeof r)
+        return bad(c, why, wn, "RUN too short");
+    memcpy(&r, m, sizeof r);
+    if (r.host_len == 0 || r.host_len > 255 || r.host_len > len - sizeof r)
+        return bad(c, why, wn, "RUN host name of bad length %u", r.host_len);
+    char host[256];
+    memcpy(host, m + sizeof r, r.host_len);
+    host[r.host_len] = '\0';
+    if (strlen(host) != r.host_len)
+        return bad(c, why, wn, "RUN host name holds a NUL byte");
+    c->run = r.run;
+    c->run_flags = r.flags;
+    env_batch(env);
+    c->host = store_host(env->store, host);
+    if (c->host < 0) {
+        store_warn(c, env);
+        c->host = env->host;
+    }
+    return 0;
+}
+
+static int on_control(struct conn *c, const unsigned char *m, uint32_t len, char *why, size_t wn)
+{
+    struct ct_msg_control k;
+    if (len < sizeof k)
+        return bad(c, why, wn, "CONTROL too short");
+    memcpy(&k, m, sizeof k);
+    if (k.magic != CT_WIRE_MAGIC || k.version != CT_WIRE_VERSION)
+        return bad(c, why, wn, "CONTROL with bad magic or version");
+    c->control = 1;
+    c->run = k.run;
+    return 0;
+}
+
+static int on_request(struct conn *c, struct conn_env *env, uint32_t type, const unsigned char *m,
+                      uint32_t len, char *why, size_t wn)
+{
+    struct ct_msg_sync q = { .run = 0 };
+    if (type == CT_MSG_SYNC) {
+        if (len < sizeof q)
+            return bad(c, why, wn, "SYNC too short");
+        memcpy(&q, m, sizeof q);
+    }
+    env->request(env->say_ctx, c, type, q.run);
     return 0;
 }
 
@@ -282,7 +345,15 @@ static int drain(struct conn *c, struct conn_env *env, char *why, size_t wn)
         if (c->len - off < h.len)
             break;
         const unsigned char *m = c->buf + off;
-        if (!c->hello && h.type != CT_MSG_HELLO)
+        if (c->control) {
+            if (h.type == CT_MSG_SYNC || h.type == CT_MSG_STOP)
+                r = on_request(c, env, h.type, m, h.len, why, wn);
+            /* other types: a newer client's requests, skipped */
+        } else if (h.type == CT_MSG_CONTROL && !c->hello && !c->run)
+            r = on_control(c, m, h.len, why, wn);
+        else if (h.type == CT_MSG_RUN)
+            r = on_run(c, env, m, h.len, why, wn);
+        else if (!c->hello && h.type != CT_MSG_HELLO)
             r = bad(c, why, wn, "message type %u before HELLO", h.type);
         else if (h.type == CT_MSG_HELLO)
             r = on_hello(c, env, m, h.len, why, wn);
@@ -296,18 +367,50 @@ static int drain(struct conn *c, struct conn_env *env, char *why, size_t wn)
             r = on_note(c, env, m, h.len, why, wn);
         /* other types: newer trackers' additions, skipped */
         off += h.len;
+        if (r == 0)
+            c->done += h.len;
     }
     memmove(c->buf, c->buf + off, c->len - off);
     c->len -= off;
     return r;
 }
 
-static void warn_conn(const struct conn *c, const char *what)
+static void warn_conn(struct conn_env *env, const struct conn *c, const char *what)
 {
     if (c->hello)
-        fprintf(stderr, "crosstag: pid %d: %s\n", (int)c->pid, what);
+        say(env, c, 1, "pid %d: %s", (int)c->pid, what);
     else
-        fprintf(stderr, "crosstag: connection from pid %d: %s\n", (int)c->peer_pid, what);
+        say(env, c, 1, "connection from pid %d: %s", (int)c->peer_pid, what);
+}
+
+void conn_ack(struct conn *c)
+{
+    if (c->control || c->done == c->acked)
+        return;
+    struct ct_msg_ack a = { .h = { CT_MSG_ACK, sizeof a }, .bytes = c->done };
+    if (send(c->fd, &a, sizeof a, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof a)
+        c->acked = c->done;
+}
+
+int conn_send(struct conn *c, const void *msg, size_t len)
+{
+    /* Control messages are few and small: a short blocking wait is fine. */
+    const char *p = msg;
+    while (len) {
+        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
+            if (poll(&pf, 1, 1000) == 1)
+                continue;
+        }
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }
 
 int conn_read(struct conn *c, struct conn_env *env)
@@ -319,15 +422,15 @@ int conn_read(struct conn *c, struct conn_env *env)
             return 1;
         if (errno != ECONNRESET) {
             snprintf(why, sizeof why, "read failed: %s", strerror(errno));
-            warn_conn(c, why);
+            warn_conn(env, c, why);
             return -1;
         }
         n = 0;                  /* a reset is an end like EOF */
     }
     if (n == 0) {
-        if (c->len && !env->quiet) {
+        if (c->len) {
             snprintf(why, sizeof why, "stream ended inside a message (%zu bytes dropped)", c->len);
-            warn_conn(c, why);
+            warn_conn(env, c, why);
         }
         return 0;
     }
@@ -335,7 +438,7 @@ int conn_read(struct conn *c, struct conn_env *env)
     if (drain(c, env, why, sizeof why) != 0) {
         char msg[260];
         snprintf(msg, sizeof msg, "malformed record stream (%s); dropping the connection", why);
-        warn_conn(c, msg);
+        warn_conn(env, c, msg);
         return -1;
     }
     return 1;

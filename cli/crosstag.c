@@ -16,6 +16,7 @@ static void usage(FILE *out)
           "  run [OPTIONS] -- CMD ARGS...   run CMD under the tracker, record its flows\n"
           "  query backward|forward [--db PATH] [--json] TARGET\n"
           "                                 where TARGET's bytes came from / went to\n"
+          "  agent [run|start|stop|status]  the per-host agent that stores records\n"
           "\n"
           "options:\n"
           "  -h, --help       show this help (crosstag COMMAND --help for a command)\n"
@@ -27,6 +28,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    const char *base = strrchr(argv[0], '/');
+    if (strcmp(base ? base + 1 : argv[0], "crosstagd") == 0)
+        return cmd_agent(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -36,6 +40,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "query") == 0)
         return cmd_query(argc - 1, argv + 1);
+    if (strcmp(cmd, "agent") == 0)
+        return cmd_agent(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

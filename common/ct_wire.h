@@ -1,5 +1,5 @@
 /* ct_wire.h — the record stream from the tracker (a Valgrind tool, no libc)
- * to the collector (crosstag run / later crosstagd).
+ * to the per-host agent crosstagd (cli/agent_*.c), which stores them.
  *
  * One Unix stream connection per tracked process image: the tracker
  * reconnects after fork and a new valgrind connects after exec.  The stream
@@ -28,11 +28,17 @@
 #define CT_WIRE_MAXMSG  (64u * 1024u) /* no message is longer */
 
 enum ct_msg_type {
-    CT_MSG_HELLO  = 1, /* first message of every connection */
+    CT_MSG_HELLO  = 1, /* first message of a tracker connection (after RUN) */
     CT_MSG_OBJECT = 2, /* binds a connection-local handle to an object */
     CT_MSG_FLOW   = 3, /* sink range <- source range */
     CT_MSG_EXIT   = 4, /* last message: the process image ends */
     CT_MSG_NOTE   = 5, /* a warning the user should see (text) */
+    CT_MSG_RUN    = 6, /* tracker -> agent, before HELLO: which run, which host */
+    CT_MSG_ACK    = 7, /* agent -> tracker: how much of the stream is stored */
+    CT_MSG_CONTROL= 8, /* first message of a control connection (crosstag run) */
+    CT_MSG_SYNC   = 9, /* control -> agent: tell me when a run's records are stored */
+    CT_MSG_SYNCED = 10,/* agent -> control: they are (with counts) */
+    CT_MSG_STOP   = 11,/* control -> agent: finish what is pending and exit */
 };
 
 struct ct_msg_hdr {
@@ -132,6 +138,58 @@ struct ct_msg_note {
     struct ct_msg_hdr h;
     uint32_t level;        /* 0 info, 1 warning, 2 error */
     uint32_t note_len;
+};
+
+/* ---- the agent (crosstagd) protocol ----
+ * Trackers and `crosstag run` talk to one agent per database over its Unix
+ * socket.  A tracker connection is [RUN] HELLO ...; a control connection
+ * (crosstag run, crosstag agent stop/status) is CONTROL then requests.
+ * The agent writes back on the same socket: ACKs to trackers, NOTEs and
+ * SYNCED to control connections. */
+
+/* RUN: sent first by a tracker that crosstag run started.  The host name
+ * follows (host_len bytes).  CT_RUNF_RESUME: this process image already
+ * said HELLO to an agent (which died); continue its process row. */
+#define CT_RUNF_RESUME 0x1u
+struct ct_msg_run {
+    struct ct_msg_hdr h;
+    uint64_t run;          /* run id, chosen by crosstag run; 0: none */
+    uint32_t flags;        /* CT_RUNF_* */
+    uint32_t host_len;
+};
+
+/* ACK: the first `bytes` bytes this connection sent are committed to the
+ * store (always a message boundary).  Cumulative; the tracker keeps what
+ * is not acknowledged and sends it again to a restarted agent. */
+struct ct_msg_ack {
+    struct ct_msg_hdr h;
+    uint64_t bytes;
+};
+
+/* CONTROL: opens a control connection for run `run` (0: none).  While a
+ * control connection is open the agent does not exit for idleness; the
+ * warnings of the run's trackers are sent to it as NOTEs. */
+struct ct_msg_control {
+    struct ct_msg_hdr h;
+    uint32_t magic;        /* CT_WIRE_MAGIC */
+    uint32_t version;      /* CT_WIRE_VERSION */
+    uint64_t run;
+};
+
+/* SYNC: answered with SYNCED once every tracker connection of the run has
+ * ended and its records are committed.  STOP (no body): the agent stores
+ * what it has, answers SYNCED (run 0) and exits. */
+struct ct_msg_sync {
+    struct ct_msg_hdr h;
+    uint64_t run;
+};
+struct ct_msg_synced {
+    struct ct_msg_hdr h;
+    uint64_t run;
+    uint64_t conns;        /* tracker connections of the run seen */
+    uint64_t lost;         /* flow records its trackers reported lost */
+    uint64_t unstored;     /* records of the run the store refused */
+    int64_t  agent_pid;
 };
 
 #define CT_MSG_ALIGN(n) (((n) + 7u) & ~7u)

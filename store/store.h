@@ -31,6 +31,7 @@ int64_t store_host(struct store *s, const char *name);   /* id, created if new *
 
 struct store_proc {
     int64_t host;
+    int resume;                /* the image reconnected: return its row if known */
     int32_t pid, ppid;
     uint32_t uid, exec_seq;
     uint64_t start_ticks, start_ns;

@@ -709,6 +709,22 @@ int64_t store_proc_begin(struct store *s, const struct store_proc *p)
         snprintf(s->err, sizeof s->err, "process strings too long");
         return -1;
     }
+    if (p->resume) {
+        /* A tracker back after its agent died: its newest image is it. */
+        sqlite3_stmt *st = s->proc_last_image;
+        sqlite3_bind_int64(st, 1, p->host);
+        sqlite3_bind_int64(st, 2, p->pid);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)p->start_ticks);
+        int rc = sqlite3_step(st);
+        int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW)
+            return id;
+        if (rc != SQLITE_DONE) {
+            ct_sqlite_fail(s, "process lookup");
+            return -1;
+        }
+    }
     int64_t parent = find_parent(s, p);
     if (parent < 0)
         return -1;

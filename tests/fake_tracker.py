@@ -5,7 +5,9 @@ common/ct_wire.h).  Takes valgrind's arguments, connects to --ct-socket=PATH
 and plays the script in $CT_FAKE_SCRIPT, one message a line:
 
   conn                              a new connection (ends the previous one)
-  hello                             HELLO for this process
+  hello                             RUN (when given --ct-run) and HELLO
+                                    for this process
+  hellopid PID                      HELLO claiming another process's pid
   object HANDLE NAME                a file object (ino from the name)
   flow SINK SRC SOFF SLEN AOFF ALEN TIME ATIME MODE [REPS SSTEP ASTEP]
   oldflow SINK SRC SOFF SLEN AOFF ALEN TIME ATIME MODE
@@ -19,7 +21,7 @@ import struct
 import sys
 import zlib
 
-HELLO, OBJECT, FLOW, EXIT = 1, 2, 3, 4
+HELLO, OBJECT, FLOW, EXIT, RUN = 1, 2, 3, 4, 6
 MAGIC, VERSION = 0x31575443, 1
 
 
@@ -29,11 +31,23 @@ def msg(mtype, body, tail=b""):
     return struct.pack("<II", mtype, n + pad) + body + tail + b"\0" * pad
 
 
-def hello():
+def arg(name):
+    return next((a.split("=", 1)[1] for a in sys.argv if a.startswith(name + "=")), None)
+
+
+def run():
+    r, host = arg("--ct-run"), arg("--ct-host")
+    if r is None or host is None:
+        return b""
+    host = host.encode()
+    return msg(RUN, struct.pack("<QII", int(r), 0, len(host)), host)
+
+
+def hello(pid=None):
     exe, argv = b"/bin/true", b"true\0"
-    body = struct.pack("<IIiiIIQQII", MAGIC, VERSION, os.getpid(), os.getppid(),
+    body = struct.pack("<IIiiIIQQII", MAGIC, VERSION, pid or os.getpid(), os.getppid(),
                        os.getuid(), 0, 1234, 1, len(exe), len(argv))
-    return msg(HELLO, body, exe + argv)
+    return run() + msg(HELLO, body, exe + argv)
 
 
 def obj(handle, name):
@@ -53,7 +67,7 @@ def flow(args, old):
 
 
 def main():
-    path = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--ct-socket="))
+    path = arg("--ct-socket")
     conn = None
     for line in open(os.environ["CT_FAKE_SCRIPT"]):
         w = line.split()
@@ -66,6 +80,7 @@ def main():
             conn.connect(path)
             continue
         m = {"hello": lambda: hello(),
+             "hellopid": lambda: hello(int(w[1])),
              "object": lambda: obj(w[1], w[2]),
              "flow": lambda: flow(w[1:], False),
              "oldflow": lambda: flow(w[1:], True),

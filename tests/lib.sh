@@ -50,6 +50,7 @@ on_cleanup() { CLEANUP_CMDS+=("$1"); }
 cleanup() {
     cd / || true
     local c
+    stop_agent
     for c in ${CLEANUP_CMDS[@]+"${CLEANUP_CMDS[@]}"}; do eval "$c" >/dev/null 2>&1 || true; done
     # read-only test folders must be writable again before removal
     chmod -R u+w "$T" 2>/dev/null || true
@@ -102,7 +103,9 @@ finish() {
 
 ct() { "$CT" "$@"; }
 
-fresh_db() { rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-journal"; }
+# The database's agent goes first: it would keep writing the deleted file.
+stop_agent() { "$CT" agent stop --db "${1:-$DB}" >/dev/null 2>&1 || true; }
+fresh_db() { stop_agent; rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-journal"; }
 
 ctrun() {
     timeout -k 10 "$CT_TIMEOUT" "$CT" run --db "$DB" --host "$H" "$@" 2>"$CTERR"

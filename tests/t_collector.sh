@@ -48,7 +48,9 @@ flow 5 1 0 2 300 2 130 125 0 3 2 2
 flow 5 1 6 2 306 2 131 126 0
 exit
 EOF
-[ -s "$CTERR" ] && fail run_good_quiet "crosstag run complained" "$CTERR" || pass run_good_quiet
+# the only thing to say: that an agent was started for the new database
+grep -v '^crosstag: started the agent ' "$CTERR" | grep -q . &&
+    fail run_good_quiet "crosstag run complained" "$CTERR" || pass run_good_quiet
 sql periodic_row "SELECT sink_start, sink_end, src_start, src_end, mode, reps, sink_step, src_step
                   FROM flows JOIN objects o ON o.id = sink_obj WHERE o.name = CAST('file:$G/out' AS BLOB)" \
     "0|20|0|15|1|5|4|3"

@@ -10,11 +10,23 @@
 
 extern Int VG_(safe_fd)(Int oldfd);   /* exported by the core, not in pub_tool headers */
 
+/* The connection to the agent.  Records stay in buf until the agent
+ * acknowledges them as committed (CT_MSG_ACK): if it dies, the tracker
+ * reconnects to its successor and sends them again, so killing the agent
+ * loses nothing that still fits here.  buf: [0, head) acknowledged (room
+ * to reclaim), [head, sentp) sent, not yet acknowledged, [sentp, used) not
+ * sent.  conn_base is the stream offset of buf[0] on this connection. */
+#define BUFSZ (4u * 1024 * 1024)
 static Int sock = -1;
-static Bool broken;                   /* the collector went away: count, don't retry */
+static Bool broken;                   /* no agent: keep records, retry now and then */
+static ULong last_try_ns;
+static Bool said_hello;               /* some agent has our HELLO: reconnects resume */
 static ULong lost;
-static UChar buf[256 * 1024];
-static SizeT used;
+static UChar buf[BUFSZ];
+static SizeT head, sentp, used;
+static ULong conn_base;
+static UChar ackbuf[sizeof(struct ct_msg_ack)];
+static SizeT ackfill;
 
 /* The flow not yet written, so a run of adjacent flows becomes one record. */
 static struct ct_msg_flow pend;
@@ -25,37 +37,123 @@ void em_set_sink_time(ULong t_ns) { sink_time = t_ns; }
 
 ULong em_lost(void) { return lost; }
 
-static void send_all(const UChar *p, SizeT n)
+static void reconnect(void);
+
+static void read_acks(Int wait_ms);
+
+static void lose_connection(void)
 {
-    while (n && sock >= 0 && !broken) {
-        /* MSG_NOSIGNAL: a vanished collector must not kill the program. */
-        SysRes r = ct_syscall(__NR_sendto, sock, (UWord)p, n, VKI_MSG_NOSIGNAL, 0, 0);
+    /* Acks the agent sent before it died are still in our socket: take
+     * them, or committed records would be sent twice. */
+    if (sock >= 0 && !broken) {
+        broken = True;
+        read_acks(0);
+    }
+    if (sock >= 0)
+        VG_(umsg)("crosstag: lost the connection to the agent; keeping records until "
+                  "one is back\n");
+    broken = True;
+    if (sock >= 0) VG_(close)(sock);
+    sock = -1;
+}
+
+/* Takes what the agent acknowledged; waits up to wait_ms for the first
+ * bytes when asked to. */
+static void read_acks(Int wait_ms)
+{
+    while (sock >= 0) {
+        if (wait_ms > 0) {
+            struct vki_pollfd pf = { sock, VKI_POLLIN, 0 };
+            SysRes pr = ct_syscall(__NR_poll, (UWord)&pf, 1, wait_ms, 0, 0, 0);
+            if (sr_isError(pr) || sr_Res(pr) == 0) return;
+            wait_ms = 0;
+        }
+        SysRes r = ct_syscall(__NR_recvfrom, sock, (UWord)(ackbuf + ackfill),
+                              sizeof ackbuf - ackfill, 0x40 /* MSG_DONTWAIT */, 0, 0);
         if (sr_isError(r)) {
-            if (sr_Err(r) == VKI_EINTR || sr_Err(r) == VKI_EAGAIN) continue;
-            broken = True;
-            VG_(umsg)("crosstag: lost the connection to the collector; records are counted as lost\n");
+            if (sr_Err(r) == VKI_EINTR) continue;
+            if (sr_Err(r) != VKI_EAGAIN && !broken) lose_connection();
             return;
         }
-        p += sr_Res(r);
-        n -= sr_Res(r);
+        if (sr_Res(r) == 0) { if (!broken) lose_connection(); return; }
+        ackfill += sr_Res(r);
+        if (ackfill < sizeof ackbuf) continue;
+        ackfill = 0;
+        struct ct_msg_ack a;
+        VG_(memcpy)(&a, ackbuf, sizeof a);
+        if (a.h.type != CT_MSG_ACK) continue;
+        if (a.bytes > conn_base + head && a.bytes <= conn_base + sentp)
+            head = (SizeT)(a.bytes - conn_base);
+    }
+}
+
+static void send_pending(void)
+{
+    read_acks(0);
+    while (sentp < used && sock >= 0) {
+        /* MSG_NOSIGNAL: a vanished agent must not kill the program. */
+        SysRes r = ct_syscall(__NR_sendto, sock, (UWord)(buf + sentp), used - sentp,
+                              VKI_MSG_NOSIGNAL, 0, 0);
+        if (sr_isError(r)) {
+            if (sr_Err(r) == VKI_EINTR || sr_Err(r) == VKI_EAGAIN) continue;
+            lose_connection();
+            return;
+        }
+        sentp += sr_Res(r);
     }
 }
 
 static void flush_buf(void)
 {
-    if (used == 0) return;
-    if (sock < 0 || broken) {
-        used = 0;
-        return;
+    if (broken && ct_opt.socket_path) {
+        ULong now = ct_now_ns();
+        if (now - last_try_ns < 200000000ULL) return;   /* retry at most 5 times a second */
+        last_try_ns = now;
+        reconnect();
+        if (broken) return;
     }
-    send_all(buf, used);
-    used = 0;
+    send_pending();
+    read_acks(0);
+}
+
+/* Room for len more bytes: reclaim acknowledged bytes; wait for the agent
+ * to catch up; with no agent, drop the oldest records (counted). */
+static void make_room(SizeT len)
+{
+    for (Int round = 0; used + len > BUFSZ; round++) {
+        if (head > 0) {
+            VG_(memmove)(buf, buf + head, used - head);
+            conn_base += head;
+            sentp -= head;
+            used -= head;
+            head = 0;
+            continue;
+        }
+        if (round < 40 && !broken) {
+            send_pending();
+            read_acks(50);
+            continue;
+        }
+        /* Give up the oldest whole messages. */
+        SizeT off = 0;
+        while (off < used && used - off + len > BUFSZ / 2) {
+            struct ct_msg_hdr h;
+            VG_(memcpy)(&h, buf + off, sizeof h);
+            if (h.type == CT_MSG_FLOW) lost++;
+            off += h.len;
+        }
+        VG_(memmove)(buf, buf + off, used - off);
+        used -= off;
+        sentp = sentp > off ? sentp - off : 0;
+        conn_base += off;
+        if (!broken) lose_connection();  /* the stream lost a piece: start anew */
+    }
 }
 
 static void *msg_alloc(UInt type, SizeT fixed, SizeT extra)
 {
     SizeT len = CT_MSG_ALIGN(fixed + extra);
-    if (used + len > sizeof buf) flush_buf();
+    if (used + len > BUFSZ) make_room(len);
     struct ct_msg_hdr *h = (struct ct_msg_hdr *)(buf + used);
     VG_(memset)(h, 0, len);
     h->type = type;
@@ -66,7 +164,7 @@ static void *msg_alloc(UInt type, SizeT fixed, SizeT extra)
 
 static void write_flow(const struct ct_msg_flow *f)
 {
-    if (sock < 0 || broken) { lost++; return; }
+    if (!ct_opt.socket_path) { lost++; return; }
     struct ct_msg_flow *m = msg_alloc(CT_MSG_FLOW, sizeof *m, 0);
     struct ct_msg_hdr h = m->h;
     *m = *f;
@@ -199,10 +297,8 @@ void em_flush(void)
     flush_buf();
 }
 
-void em_object(const void *vo)
+static void object_msg(const struct ct_obj *o, UInt flags)
 {
-    const struct ct_obj *o = vo;
-    drain();
     struct ct_msg_object *m = msg_alloc(CT_MSG_OBJECT, sizeof *m, o->name_len);
     m->handle = o->handle;
     m->kind = o->kind;
@@ -211,9 +307,16 @@ void em_object(const void *vo)
     m->mtime_ns = o->mtime_ns;
     m->size = o->size;
     m->time_ns = o->time_ns;
-    m->flags = o->flags;
+    m->flags = flags;
     m->name_len = o->name_len;
     VG_(memcpy)(m + 1, o->name, o->name_len);
+}
+
+void em_object(const void *vo)
+{
+    const struct ct_obj *o = vo;
+    drain();
+    object_msg(o, o->flags);
 }
 
 void em_note(UInt level, const HChar *fmt, ...)
@@ -251,8 +354,22 @@ static ULong start_ticks(void)
     return VG_(strtoull10)(p, NULL);
 }
 
+/* RUN first: which crosstag run and host this process belongs to. */
+static void run_msg(void)
+{
+    if (!ct_opt.host) return;
+    SizeT n = VG_(strlen)(ct_opt.host);
+    if (n > 255) n = 255;
+    struct ct_msg_run *m = msg_alloc(CT_MSG_RUN, sizeof *m, n);
+    m->run = ct_opt.run;
+    m->flags = said_hello ? CT_RUNF_RESUME : 0;
+    m->host_len = (UInt)n;
+    VG_(memcpy)(m + 1, ct_opt.host, n);
+}
+
 static void hello(void)
 {
+    run_msg();
     const HChar *exe = VG_(args_the_exename) ? VG_(args_the_exename) : "";
     SizeT exe_len = VG_(strlen)(exe), argv_len = exe_len + 1;
     Word nargs = VG_(args_for_client) ? VG_(sizeXA)(VG_(args_for_client)) : 0;
@@ -284,53 +401,109 @@ static void hello(void)
             p += l;
         }
     }
+    said_hello = True;
 }
 
-static void connect(void)
+static Int dial(void)
 {
-    sock = -1;
-    broken = False;
-    if (!ct_opt.socket_path) return;
     struct vki_sockaddr_un sa;
     VG_(memset)(&sa, 0, sizeof sa);
     sa.sun_family = VKI_AF_UNIX;
-    if (VG_(strlen)(ct_opt.socket_path) >= sizeof sa.sun_path) {
-        VG_(umsg)("crosstag: socket path too long: %s\n", ct_opt.socket_path);
-        return;
-    }
+    if (VG_(strlen)(ct_opt.socket_path) >= sizeof sa.sun_path) return -1;
     VG_(strcpy)(sa.sun_path, ct_opt.socket_path);
     SysRes r = ct_syscall(__NR_socket, VKI_AF_UNIX, VKI_SOCK_STREAM | 02000000 /* SOCK_CLOEXEC */, 0, 0, 0, 0);
-    if (sr_isError(r)) {
-        VG_(umsg)("crosstag: cannot create a socket (error %lu)\n", sr_Err(r));
-        return;
-    }
+    if (sr_isError(r)) return -1;
     Int fd = (Int)sr_Res(r);
     r = ct_syscall(__NR_connect, fd, (UWord)&sa, sizeof sa, 0, 0, 0);
     if (sr_isError(r)) {
-        VG_(umsg)("crosstag: cannot connect to the collector at %s (error %lu): "
-                  "records of this process are lost\n", ct_opt.socket_path, sr_Err(r));
         VG_(close)(fd);
-        return;
+        return -1;
     }
     /* Move it to Valgrind's reserved fd range: the program cannot close or
      * reuse it, and it is close-on-exec. */
-    sock = VG_(safe_fd)(fd);
+    return VG_(safe_fd)(fd);
+}
+
+/* A new connection starts with RUN, HELLO and every object this process
+ * declared, then whatever the last agent did not acknowledge (minus its
+ * RUN and HELLO): the new agent stores it all, in order. */
+static void reconnect(void)
+{
+    Int fd = dial();
+    if (fd < 0) return;
+    SizeT n = used - head;
+    UChar *old = n ? VG_(malloc)("ct.resend", n) : NULL;
+    if (n) VG_(memcpy)(old, buf + head, n);
+    sock = fd;
+    broken = False;
+    ackfill = 0;
+    head = sentp = used = 0;
+    conn_base = 0;
+    hello();
+    /* Objects declared in the records being resent are declared there (a
+     * new version must start where it started); the others again here. */
+    UInt nh = 0;
+    while (obj_by_handle(nh + 1)) nh++;
+    Bool *later = VG_(calloc)("ct.later", nh + 1, sizeof *later);
+    for (SizeT off = 0; off < n;) {
+        struct ct_msg_object m;
+        VG_(memcpy)(&m, old + off, sizeof m.h);
+        if (m.h.type == CT_MSG_OBJECT) {
+            VG_(memcpy)(&m, old + off, sizeof m);
+            if (m.handle <= nh) later[m.handle] = True;
+        }
+        off += m.h.len;
+    }
+    for (UInt h = 1; h <= nh; h++) {
+        const struct ct_obj *o = obj_by_handle(h);
+        if (o->declared && !later[h]) object_msg(o, o->flags & ~CT_OBJF_NEWVER);
+    }
+    VG_(free)(later);
+    for (SizeT off = 0; off < n;) {
+        struct ct_msg_hdr h;
+        VG_(memcpy)(&h, old + off, sizeof h);
+        if (h.type != CT_MSG_HELLO && h.type != CT_MSG_RUN) {
+            if (used + h.len > BUFSZ) make_room(h.len);
+            VG_(memcpy)(buf + used, old + off, h.len);
+            used += h.len;
+        }
+        off += h.len;
+    }
+    if (old) VG_(free)(old);
+    VG_(umsg)("crosstag: reconnected to the agent\n");
 }
 
 void em_start(void)
 {
-    connect();
+    if (!ct_opt.socket_path) return;
+    sock = dial();
+    if (sock < 0) {
+        VG_(umsg)("crosstag: cannot connect to the agent at %s; keeping records until "
+                  "one is there\n", ct_opt.socket_path);
+        broken = True;
+        last_try_ns = ct_now_ns();
+    }
     hello();
     flush_buf();
 }
 
 void em_child_after_fork(void)
 {
-    if (sock >= 0) VG_(close)(sock);   /* the parent's connection stays the parent's */
-    used = 0;
+    /* The parent's connection and unacknowledged records stay the
+     * parent's; the child is a new process with its own HELLO. */
+    if (sock >= 0) VG_(close)(sock);
+    sock = -1;
+    head = sentp = used = 0;
+    conn_base = 0;
+    ackfill = 0;
     have_pend = False;
     npats = 0;
-    connect();
+    said_hello = False;
+    broken = False;
+    if (ct_opt.socket_path) {
+        sock = dial();
+        if (sock < 0) { broken = True; last_try_ns = ct_now_ns(); }
+    }
     hello();
     obj_redeclare_all();
     flush_buf();
@@ -344,4 +517,9 @@ void em_exit(Int status)
     m->time_ns = ct_now_ns();
     m->lost = lost;
     flush_buf();
+    /* A dead agent: one last try, so the tail of a run survives a restart. */
+    if (broken) {
+        last_try_ns = 0;
+        flush_buf();
+    }
 }

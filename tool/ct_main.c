@@ -14,7 +14,7 @@
 #include "pub_tool_machine.h"
 #include "pub_tool_libcproc.h"
 
-struct ct_options ct_opt = { NULL, True, False };
+struct ct_options ct_opt = { .addr_taint = True };
 
 extern IRSB *(*ct_instrument_fn)(VgCallbackClosure *, IRSB *, const VexGuestLayout *,
                                  const VexGuestExtents *, const VexArchInfo *, IRType, IRType);
@@ -29,6 +29,8 @@ static Bool process_opt(const HChar *arg)
 {
     const HChar *s;
     if VG_STR_CLO(arg, "--ct-socket", ct_opt.socket_path) {}
+    else if VG_STR_CLO(arg, "--ct-host", ct_opt.host) {}
+    else if VG_STR_CLO(arg, "--ct-run", s) ct_opt.run = VG_(strtoull10)(s, NULL);
     else if VG_STR_CLO(arg, "--ct-source", s) obj_add_source_rule(s, True);
     else if VG_STR_CLO(arg, "--ct-no-source", s) obj_add_source_rule(s, False);
     else if VG_BOOL_CLO(arg, "--ct-addr-taint", ct_opt.addr_taint) {}
@@ -40,7 +42,8 @@ static Bool process_opt(const HChar *arg)
 static void print_usage(void)
 {
     VG_(printf)(
-"    --ct-socket=PATH          collector socket (crosstag run sets it)\n"
+"    --ct-socket=PATH          the agent's socket (crosstag run sets it)\n"
+"    --ct-run=N --ct-host=NAME the run and host to record under (crosstag run)\n"
 "    --ct-source=GLOB          treat matching files as sources [repeatable]\n"
 "    --ct-no-source=GLOB       never treat matching files as sources [repeatable]\n"
 "    --ct-addr-taint=yes|no    loads through labelled addresses get the\n"

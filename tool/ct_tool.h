@@ -24,7 +24,9 @@ typedef Long   int64_t;
 
 /* ---- options (ct_main.c) ---- */
 struct ct_options {
-    const HChar *socket_path;   /* --ct-socket */
+    const HChar *socket_path;   /* --ct-socket: the agent's */
+    ULong run;                  /* --ct-run: crosstag run's id for this run */
+    const HChar *host;          /* --ct-host: the host name to record under */
     Bool addr_taint;            /* --ct-addr-taint (default yes) */
     Bool debug_addr;            /* --ct-debug-addr: report address propagation */
 };

@@ -1,0 +1,136 @@
+/* agent_client.c — finding, starting and greeting a database's agent
+ * (see agent.h).  Used by `crosstag run` and `crosstag agent stop|status`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "ct_wire.h"
+
+#define START_WAIT_MS 15000
+
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+int agent_start(const struct agent_paths *p, const char *host, int idle_exit_s)
+{
+    char self[4096], idle[32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    snprintf(idle, sizeof idle, "%d", idle_exit_s);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        /* Twice forked and in its own session: the agent outlives the run
+         * and is nobody's child but init's. */
+        setsid();
+        if (fork() != 0)
+            _exit(0);
+        int nul = open("/dev/null", O_RDWR);
+        int log = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (nul >= 0)
+            dup2(nul, 0);
+        if (log >= 0) {
+            dup2(log, 1);
+            dup2(log, 2);
+        }
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+        execl(self, "crosstagd", "--db", p->db, "--host", host, "--idle-exit", idle, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+/* One attempt: connect, CONTROL, and the agent's answer. */
+static int try_connect(const struct agent_paths *p, uint64_t run, pid_t *agent_pid)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", p->sock);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct ct_msg_control c = { .h = { CT_MSG_CONTROL, sizeof c }, .magic = CT_WIRE_MAGIC,
+                                .version = CT_WIRE_VERSION, .run = run };
+    struct ct_msg_synced s;
+    struct pollfd pf = { .fd = fd, .events = POLLIN };
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        send(fd, &c, sizeof c, MSG_NOSIGNAL) != (ssize_t)sizeof c ||
+        poll(&pf, 1, 5000) != 1 || recv(fd, &s, sizeof s, MSG_WAITALL) != (ssize_t)sizeof s ||
+        s.h.type != CT_MSG_SYNCED) {
+        close(fd);
+        return -1;
+    }
+    *agent_pid = (pid_t)s.agent_pid;
+    return fd;
+}
+
+static void show_log_tail(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return;
+    char lines[5][512];
+    int n = 0;
+    while (fgets(lines[n % 5], sizeof lines[0], f))
+        n++;
+    fclose(f);
+    for (int i = n > 5 ? n - 5 : 0; i < n; i++)
+        fprintf(stderr, "    %s", lines[i % 5]);
+}
+
+int agent_connect(const struct agent_paths *p, const char *host, uint64_t run, int start,
+                  int quiet, pid_t *agent_pid)
+{
+    uint64_t t0 = now_ms(), last_start = 0;
+    int started = 0;
+    for (;;) {
+        int fd = try_connect(p, run, agent_pid);
+        if (fd >= 0) {
+            if (started && !quiet)
+                fprintf(stderr, "crosstag: started the agent (crosstagd, pid %d) for %s; "
+                                "log: %s\n", (int)*agent_pid, p->db, p->log);
+            return fd;
+        }
+        if (!start) {
+            fprintf(stderr, "crosstag: no agent serves %s\n", p->db);
+            return -1;
+        }
+        uint64_t now = now_ms();
+        if (now - t0 > START_WAIT_MS) {
+            fprintf(stderr, "crosstag: the agent for %s did not start; its log %s ends with:\n",
+                    p->db, p->log);
+            show_log_tail(p->log);
+            return -1;
+        }
+        /* Start one, and again now and then: a starting agent may have
+         * found the lock still held by one on its way out. */
+        if (!started || now - last_start > 3000) {
+            if (agent_start(p, host, 30) != 0) {
+                fprintf(stderr, "crosstag: cannot start the agent: %s\n", strerror(errno));
+                return -1;
+            }
+            started = 1;
+            last_start = now;
+        }
+        usleep(20 * 1000);
+    }
+}

@@ -1,0 +1,500 @@
+/* agent_loop.c — agent_serve(): the agent's one thread, one poll() loop
+ * over the signal pipe, the listening socket and every connection.
+ * Records are written in batches (committed at least every 100 ms); after
+ * each commit every tracker learns how much of its stream is stored. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "conn.h"
+#include "ct_wire.h"
+#include "store.h"
+
+#define BATCH_MS 100
+
+/* What a run's ended tracker connections add up to, for SYNCED. */
+struct runsum {
+    uint64_t run, conns, lost, unstored;
+};
+
+struct agent {
+    const struct agent_cfg *cfg;
+    struct conn_env env;
+    int lfd;                   /* -1 once draining */
+    struct conn **conns;
+    size_t nconns, cap;
+    struct pollfd *pfd;
+    struct runsum *runs;
+    size_t nruns;
+    int stop;                  /* finish what is connected, then exit */
+    int listen_paused;         /* out of fds */
+    uint64_t idle_since_ms;
+    dev_t db_dev;              /* the database file we have open */
+    ino_t db_ino;
+};
+
+static int sig_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t got_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    got_stop = 1;
+    int e = errno;
+    ssize_t r = write(sig_pipe[1], "x", 1);
+    (void)r;
+    errno = e;
+}
+
+static void logf_(const char *fmt, ...)
+{
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", localtime_r(&t, &tm));
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s crosstagd[%d]: ", when, (int)getpid());
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static struct runsum *runsum(struct agent *a, uint64_t run)
+{
+    for (size_t i = 0; i < a->nruns; i++)
+        if (a->runs[i].run == run)
+            return &a->runs[i];
+    struct runsum *n = realloc(a->runs, (a->nruns + 1) * sizeof *n);
+    if (!n)
+        return NULL;
+    a->runs = n;
+    a->runs[a->nruns] = (struct runsum){ .run = run };
+    return &a->runs[a->nruns++];
+}
+
+/* Warnings go to the crosstag run that started the process, so the user
+ * sees them where they ran the program; else to the agent's log. */
+static void say(void *ctx, const struct conn *c, int level, const char *text)
+{
+    struct agent *a = ctx;
+    size_t tl = strlen(text);
+    int sent = 0;
+    if (c->run) {
+        unsigned char msg[sizeof(struct ct_msg_note) + 1024];
+        if (tl > 1000)
+            tl = 1000;
+        struct ct_msg_note n = { .h = { CT_MSG_NOTE, (uint32_t)CT_MSG_ALIGN(sizeof n + tl) },
+                                 .level = (uint32_t)level, .note_len = (uint32_t)tl };
+        memset(msg, 0, sizeof msg);
+        memcpy(msg, &n, sizeof n);
+        memcpy(msg + sizeof n, text, tl);
+        for (size_t i = 0; i < a->nconns; i++) {
+            struct conn *k = a->conns[i];
+            if (k->control && k->run == c->run && conn_send(k, msg, n.h.len) == 0)
+                sent = 1;
+        }
+    }
+    if (!sent)
+        logf_("%s", text);
+}
+
+static void commit(struct agent *a)
+{
+    if (a->env.in_batch) {
+        if (store_commit(a->env.store) != 0) {
+            logf_("cannot commit records: %s", store_errmsg(a->env.store));
+            return;            /* a busy commit stays open and is retried */
+        }
+        a->env.in_batch = 0;
+    }
+    for (size_t i = 0; i < a->nconns; i++)
+        conn_ack(a->conns[i]);
+}
+
+static void request(void *ctx, struct conn *c, uint32_t type, uint64_t run)
+{
+    struct agent *a = ctx;
+    if (type == CT_MSG_STOP) {
+        logf_("stop requested by pid %d", (int)c->peer_pid);
+        a->stop = 1;
+    }
+    c->sync_pending = 1;
+    c->sync_run = type == CT_MSG_STOP ? 0 : run;
+}
+
+static int add_conn(struct agent *a, int fd, pid_t pid, uid_t uid)
+{
+    if (a->nconns == a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 16;
+        struct conn **nc = realloc(a->conns, ncap * sizeof *nc);
+        if (nc)
+            a->conns = nc;
+        struct pollfd *np = realloc(a->pfd, (ncap + 2) * sizeof *np);
+        if (np)
+            a->pfd = np;
+        if (!nc || !np)
+            return -1;
+        a->cap = ncap;
+    }
+    struct conn *c = conn_new(fd, pid, uid);
+    if (!c)
+        return -1;
+    a->conns[a->nconns++] = c;
+    return 0;
+}
+
+/* Accepts every pending connection; returns how many. */
+static int accept_all(struct agent *a)
+{
+    int n = 0;
+    while (a->lfd >= 0) {
+        int fd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE) {
+                if (!a->listen_paused)
+                    logf_("out of file descriptors; new tracked processes wait");
+                a->listen_paused = 1;
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                logf_("accept: %s", strerror(errno));
+            }
+            return n;
+        }
+        struct ucred cr;
+        socklen_t len = sizeof cr;
+        /* Only the agent's owner and root may track through it. */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+            (cr.uid != getuid() && cr.uid != 0)) {
+            logf_("refused a connection from pid %d of uid %u", (int)cr.pid, (unsigned)cr.uid);
+            close(fd);
+            continue;
+        }
+        if (add_conn(a, fd, cr.pid, cr.uid) != 0) {
+            logf_("out of memory; dropping the connection from pid %d", (int)cr.pid);
+            close(fd);
+            continue;
+        }
+        n++;
+    }
+    return n;
+}
+
+static void conn_done(struct agent *a, struct conn *c)
+{
+    if (!c->control && (c->hello || c->run)) {
+        struct runsum *r = runsum(a, c->run);
+        if (r) {
+            r->conns++;
+            r->lost += c->lost;
+            r->unstored += c->unstored;
+        }
+    }
+    conn_free(c);
+    a->listen_paused = 0;
+}
+
+/* Reads each connection once, oldest first: a parent's HELLO must be
+ * stored before its child's so the child finds it. */
+static void read_conns(struct agent *a, size_t npfd)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < a->nconns; i++) {
+        struct conn *c = a->conns[i];
+        if (i < npfd && (a->pfd[2 + i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            conn_read(c, &a->env) <= 0) {
+            conn_done(a, c);
+            continue;
+        }
+        a->conns[keep++] = c;
+    }
+    a->nconns = keep;
+}
+
+/* A run is stored once none of its trackers is connected and no
+ * connection is still anonymous (it may be one of the run's). */
+static int run_settled(struct agent *a, uint64_t run)
+{
+    for (size_t i = 0; i < a->nconns; i++) {
+        const struct conn *c = a->conns[i];
+        if (c->control)
+            continue;
+        if (!c->hello && !c->run)
+            return 0;
+        if (run == 0 || c->run == run)
+            return 0;
+    }
+    return 1;
+}
+
+static void answer_syncs(struct agent *a)
+{
+    int any = 0;
+    for (size_t i = 0; i < a->nconns; i++)
+        any |= a->conns[i]->sync_pending;
+    if (!any)
+        return;
+    /* Whatever waits in the backlog or the sockets may be the run's. */
+    accept_all(a);
+    for (size_t i = 0; i < a->nconns; i++) {
+        struct conn *c = a->conns[i];
+        if (!c->sync_pending || !run_settled(a, c->sync_run))
+            continue;
+        commit(a);
+        if (a->env.in_batch)
+            continue;           /* the store is busy: next round */
+        struct runsum *r = c->sync_run ? runsum(a, c->sync_run) : NULL;
+        struct ct_msg_synced s = { .h = { CT_MSG_SYNCED, sizeof s }, .run = c->sync_run,
+                                   .agent_pid = getpid() };
+        if (r) {
+            s.conns = r->conns;
+            s.lost = r->lost;
+            s.unstored = r->unstored;
+        }
+        c->sync_pending = 0;
+        conn_send(c, &s, sizeof s);
+        if (a->stop && c->sync_run == 0)
+            c->stop_answered = 1;   /* closed below: nothing else to wait for */
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < a->nconns; i++) {
+        if (a->conns[i]->stop_answered)
+            conn_done(a, a->conns[i]);
+        else
+            a->conns[keep++] = a->conns[i];
+    }
+    a->nconns = keep;
+}
+
+/* CONTROL is answered at once (SYNCED for run 0): the client then knows
+ * this agent is alive and listening, not on its way out. */
+static void greet_controls(struct agent *a)
+{
+    for (size_t i = 0; i < a->nconns; i++) {
+        struct conn *c = a->conns[i];
+        if (c->control && !c->greeted) {
+            c->greeted = 1;
+            struct ct_msg_synced s = { .h = { CT_MSG_SYNCED, sizeof s }, .agent_pid = getpid() };
+            conn_send(c, &s, sizeof s);
+        }
+    }
+}
+
+static int listen_on(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    unlink(path);               /* a dead agent's; we hold the lock */
+    mode_t old = umask(077);
+    int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (r != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* The lock makes one agent per database: a second one waits a little (the
+ * first may be on its way out), then gives up. */
+static int take_lock(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    for (int i = 0; i < 100; i++) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return fd;
+        if (errno != EWOULDBLOCK)
+            break;
+        usleep(50 * 1000);
+    }
+    close(fd);
+    errno = EWOULDBLOCK;
+    return -1;
+}
+
+static uint64_t now_ms(void) { return mono_ms(); }
+
+static void note_db_file(struct agent *a)
+{
+    struct stat st;
+    if (stat(a->cfg->paths->db, &st) == 0) {
+        a->db_dev = st.st_dev;
+        a->db_ino = st.st_ino;
+    }
+}
+
+/* Someone deleted or replaced the database under us (a user starting
+ * afresh): records must go to the file that is there now.  Trackers are
+ * disconnected so they reconnect and declare their process and objects in
+ * the new file, resending what was not committed. */
+static void check_db(struct agent *a)
+{
+    struct stat st;
+    if (a->env.in_batch)
+        return;
+    if (stat(a->cfg->paths->db, &st) == 0 && st.st_dev == a->db_dev && st.st_ino == a->db_ino)
+        return;
+    char err[600];
+    logf_("%s was deleted or replaced; reopening it", a->cfg->paths->db);
+    store_close(a->env.store);
+    a->env.store = store_open(a->cfg->paths->db, STORE_WRITE, err, sizeof err);
+    if (!a->env.store || (a->env.host = store_host(a->env.store, a->cfg->host)) < 0) {
+        logf_("cannot reopen %s: %s; exiting", a->cfg->paths->db,
+              a->env.store ? store_errmsg(a->env.store) : err);
+        exit(1);
+    }
+    note_db_file(a);
+    size_t keep = 0;
+    for (size_t i = 0; i < a->nconns; i++) {
+        if (a->conns[i]->control)
+            a->conns[keep++] = a->conns[i];
+        else
+            conn_free(a->conns[i]);
+    }
+    a->nconns = keep;
+}
+
+int agent_serve(const struct agent_cfg *cfg)
+{
+    struct agent a = { .cfg = cfg, .lfd = -1 };
+    char err[600];
+    int rc = 1, lockfd = take_lock(cfg->paths->lock);
+    if (lockfd < 0) {
+        if (errno == EWOULDBLOCK)
+            logf_("another agent serves %s", cfg->paths->db);
+        else
+            logf_("cannot lock %s: %s", cfg->paths->lock, strerror(errno));
+        return errno == EWOULDBLOCK ? 3 : 1;
+    }
+    a.env.store = store_open(cfg->paths->db, STORE_WRITE, err, sizeof err);
+    if (!a.env.store) {
+        logf_("cannot open database %s: %s", cfg->paths->db, err);
+        goto out;
+    }
+    a.env.host = store_host(a.env.store, cfg->host);
+    if (a.env.host < 0) {
+        logf_("cannot write database %s: %s", cfg->paths->db, store_errmsg(a.env.store));
+        goto out;
+    }
+    note_db_file(&a);
+    a.env.say = say;
+    a.env.request = request;
+    a.env.say_ctx = &a;
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        goto out;
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    if ((a.lfd = listen_on(cfg->paths->sock)) < 0) {
+        logf_("cannot listen on %s: %s", cfg->paths->sock, strerror(errno));
+        goto out;
+    }
+    if (!(a.pfd = malloc(2 * sizeof *a.pfd)))
+        goto out;
+    logf_("serving %s on %s (host %s)", cfg->paths->db, cfg->paths->sock, cfg->host);
+    a.idle_since_ms = now_ms();
+    rc = 0;
+
+    for (;;) {
+        a.pfd[0] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+        a.pfd[1] = (struct pollfd){ .fd = a.listen_paused ? -1 : a.lfd, .events = POLLIN };
+        for (size_t i = 0; i < a.nconns; i++)
+            a.pfd[2 + i] = (struct pollfd){ .fd = a.conns[i]->fd, .events = POLLIN };
+        size_t npfd = a.nconns;
+        int timeout = 1000;
+        if (a.env.in_batch) {
+            uint64_t age = now_ms() - a.env.batch_start_ms;
+            timeout = age >= BATCH_MS ? 0 : (int)(BATCH_MS - age);
+        }
+        int n = poll(a.pfd, 2 + npfd, timeout);
+        if (n < 0 && errno != EINTR) {
+            logf_("poll: %s", strerror(errno));
+            rc = 1;
+            break;
+        }
+        if (n > 0 && (a.pfd[0].revents & POLLIN)) {
+            char b[64];
+            while (read(sig_pipe[0], b, sizeof b) > 0)
+                ;
+        }
+        check_db(&a);           /* before a batch opens: a stat per round */
+        if (n > 0) {
+            read_conns(&a, npfd);
+            if (a.pfd[1].revents & POLLIN)
+                accept_all(&a);
+        }
+        greet_controls(&a);
+        if (a.env.in_batch && now_ms() - a.env.batch_start_ms >= BATCH_MS)
+            commit(&a);
+        answer_syncs(&a);
+
+        if (a.nconns)
+            a.idle_since_ms = now_ms();
+        int idle = cfg->idle_exit_s > 0 && a.nconns == 0 &&
+                   now_ms() - a.idle_since_ms >= (uint64_t)cfg->idle_exit_s * 1000u;
+        if ((got_stop || a.stop || idle) && a.lfd >= 0) {
+            /* Draining: nobody new can connect; whoever is in the backlog
+             * is served to the end. */
+            logf_("%s; finishing", got_stop ? "signalled" : a.stop ? "stopping" : "idle");
+            unlink(cfg->paths->sock);
+            accept_all(&a);
+            close(a.lfd);
+            a.lfd = -1;
+            a.stop = 1;
+        }
+        if (a.stop && a.nconns == 0)
+            break;
+        if (got_stop > 0 && a.stop && a.nconns) {
+            /* A second signal would be needed to abandon live trackers:
+             * keep serving them (they will end), but stop waiting for
+             * control connections that only idle. */
+            size_t keep = 0;
+            for (size_t i = 0; i < a.nconns; i++) {
+                struct conn *c = a.conns[i];
+                if (c->control && !c->sync_pending)
+                    conn_done(&a, c);
+                else
+                    a.conns[keep++] = c;
+            }
+            a.nconns = keep;
+        }
+    }
+    commit(&a);
+    logf_("exiting");
+out:
+    while (a.nconns)
+        conn_done(&a, a.conns[--a.nconns]);
+    free(a.conns);
+    free(a.pfd);
+    free(a.runs);
+    if (a.lfd >= 0) {
+        close(a.lfd);
+        unlink(cfg->paths->sock);
+    }
+    if (a.env.store)
+        store_close(a.env.store);
+    close(lockfd);
+    return rc;
+}
