@@ -17,6 +17,7 @@ static void usage(FILE *out)
           "  query backward|forward [--db PATH] [--json] TARGET\n"
           "                                 where TARGET's bytes came from / went to\n"
           "  agent [run|start|stop|status]  the per-host agent that stores records\n"
+          "  db merge [--db OUT] IN...      combine the stores of several hosts\n"
           "\n"
           "options:\n"
           "  -h, --help       show this help (crosstag COMMAND --help for a command)\n"
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
         return cmd_query(argc - 1, argv + 1);
     if (strcmp(cmd, "agent") == 0)
         return cmd_agent(argc - 1, argv + 1);
+    if (strcmp(cmd, "db") == 0)
+        return cmd_db(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

@@ -67,6 +67,12 @@ struct store_flow {
 };
 int store_flow(struct store *s, const struct store_flow *f);
 
+/* ---- merging (crosstag db merge) ---- */
+struct store_merge_counts { int64_t hosts, processes, objects, flows; };   /* rows added */
+/* Adds every row of the store at src_path that this one lacks (matched by
+ * identity, not id: merging twice adds nothing).  One transaction. */
+int store_merge(struct store *s, const char *src_path, struct store_merge_counts *out);
+
 /* ---- reading (queries) ---- */
 struct store_objinfo {
     int64_t id, host;

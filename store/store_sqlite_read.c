@@ -482,11 +482,9 @@ static void read_row(sqlite3_stmt *st, int64_t *id, struct store_flow *f)
     f->src_step = (uint64_t)sqlite3_column_int64(st, 14);
 }
 
-int store_flows_overlapping(struct store *s, int by_sink, int64_t obj,
-                            uint64_t start, uint64_t end, store_flow_fn fn, void *ctx)
+static int overlapping_one(struct store *s, int by_sink, int64_t obj,
+                           uint64_t start, uint64_t end, store_flow_fn fn, void *ctx)
 {
-    if (start >= end)
-        return 0;
     if (sc_validate(s) != 0)
         return -1;
     struct side_ent *e = obj > 0 && sc.owner == s->db ? sc_get(obj * 2 + (by_sink ? 1 : 0)) : NULL;
@@ -524,14 +522,51 @@ int store_flows_overlapping(struct store *s, int by_sink, int64_t obj,
         struct store_flow f;
         int64_t id;
         read_row(st, &id, &f);
-        if (hand_out(&f, id, by_sink, start, end, fn, ctx) != 0)
+        if (hand_out(&f, id, by_sink, start, end, fn, ctx) != 0) {
+            ret = 1;            /* the caller stopped the scan */
             break;
+        }
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE && ret == 0)
         ret = ct_sqlite_fail(s, "flow scan");
     if (own)
         sqlite3_finalize(own);
     else
         sqlite3_reset(st);          /* ends the read transaction */
     return ret;
+}
+
+/* A network stream (`tcp:SRC>DST#ID`, `udp:...`) is one object seen from
+ * two hosts: both ends name it the same, and a merged store holds a row
+ * per host.  Its flows are those of every row of that name, so a query
+ * walks from the receiver's host to the sender's. */
+static const char sql_peers[] =
+    "SELECT o2.id FROM objects o1 JOIN objects o2 ON o2.name = o1.name AND o2.host != o1.host "
+    "WHERE o1.id = ?1 AND (substr(o1.name, 1, 4) = CAST('tcp:' AS BLOB) "
+    "OR substr(o1.name, 1, 4) = CAST('udp:' AS BLOB)) ORDER BY o2.id";
+
+int store_flows_overlapping(struct store *s, int by_sink, int64_t obj,
+                            uint64_t start, uint64_t end, store_flow_fn fn, void *ctx)
+{
+    if (start >= end)
+        return 0;
+    int r = overlapping_one(s, by_sink, obj, start, end, fn, ctx);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql_peers, -1, &st, NULL) != SQLITE_OK)
+        return ct_sqlite_fail(s, "prepare");
+    sqlite3_bind_int64(st, 1, obj);
+    int64_t peers[16];
+    int np = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && np < 16)
+        peers[np++] = sqlite3_column_int64(st, 0);
+    int bad = rc != SQLITE_ROW && rc != SQLITE_DONE;
+    sqlite3_finalize(st);
+    if (bad)
+        return ct_sqlite_fail(s, "stream peers");
+    for (int i = 0; i < np; i++)
+        if ((r = overlapping_one(s, by_sink, peers[i], start, end, fn, ctx)) != 0)
+            return r < 0 ? -1 : 0;
+    return 0;
 }
