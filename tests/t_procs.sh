@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# t_procs.sh — data followed across processes on one host: shell pipelines,
+# fork, vfork, clone, posix_spawn, system(), exec chains, threads exchanging
+# data through a shared buffer, shared memory between processes, files
+# written by one run and read by a later one (and changed in between by an
+# untracked writer), and `pid:N` query targets.  Every mapping is exact.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+IN=$T/in.txt
+gen "$IN" 61 5             # odd length: the swapped halves differ in size
+N=61 H2=30                 # h = n/2
+
+# expect_json_pipes NAME DIR TARGET < rows — expect_json with every
+# "pipe:INO" in the output read as "pipe:P" (pipe inodes differ per run)
+expect_json_pipes() {
+    local name=$1 dir=$2 target=$3 rc=0
+    cat >"$T/.exp"
+    run_query "$dir" "$target" || rc=$?
+    query_status_ok "$name" "$rc" "$T/.exp" || return 1
+    sed -i 's/"pipe:[0-9]*"/"pipe:P"/g' "$T/.got"
+    if cmp -s "$T/.exp" "$T/.got"; then
+        pass "$name"
+        return 0
+    fi
+    diff -u "$T/.exp" "$T/.got" >"$T/.diff"
+    fail "$name" "query $dir differs from the expected rows" "$T/.diff"
+}
+
+# swapped halves (see spawncopy.c, clonecopy.c): OUT <- IN[h,n) IN[0,h)
+swapped_rows() {
+    row "$1" 0 $((N - H2)) "$IN" $H2 $N
+    row "$1" $((N - H2)) $N "$IN" 0 $H2
+}
+
+test_pipeline() {
+    local k
+    # sort permutes the lines; its newlines are its own constants (it
+    # splits lines on them and writes '\n' anew), so they have no source
+    local a=$T/pl.a o=$T/pl.out
+    printf 'delta\nalpha\ncharlie\nbravo\n' >"$a"
+    fresh_db
+    ctrun_ok pipeline -- sh -c 'cat pl.a | tr a-z A-Z | sort > pl.out' || return
+    printf 'ALPHA\nBRAVO\nCHARLIE\nDELTA\n' >"$T/pl.exp"
+    same_file pipeline "$T/pl.exp" "$o" || return
+    {
+        row "$o" 0 5 "$a" 6 11          # ALPHA   <- alpha
+        row "$o" 6 11 "$a" 20 25        # BRAVO   <- bravo
+        row "$o" 12 19 "$a" 12 19       # CHARLIE <- charlie
+        row "$o" 20 25 "$a" 0 5         # DELTA   <- delta
+    } >"$T/pl.rows"
+    expect_json pipeline backward "$o" <"$T/pl.rows"
+    # forward from a: the letters end in out; the newlines end in the
+    # pipe from tr to sort: sort read them but wrote its own
+    {
+        cat "$T/pl.rows"
+        for k in 5 11 19 25; do row pipe:P $k $((k + 1)) "$a" $k $((k + 1)); done
+    } | expect_json_pipes pipeline-forward forward "$a"
+}
+
+test_spawn() {
+    local m o
+    for m in vfork spawn system; do
+        o=$T/sp.$m
+        fresh_db
+        rm -f "$o" "$o.mid"
+        ctrun_ok "$m" -- "$PROGS/spawncopy" $m "$IN" "$o" || continue
+        if [ $m = vfork ]; then
+            same_file "$m" "$IN" "$o" || continue
+            row "$o" 0 $N "$IN" 0 $N | expect_json "$m" backward "$o"
+        else
+            "$PROGS/spawncopy" vfork "$IN" "$T/sp.native" && "$PROGS/spawncopy" $m "$IN" "$T/sp.native" ||
+                { fail "$m" "native spawncopy failed"; continue; }
+            same_file "$m" "$T/sp.native" "$o" || continue
+            swapped_rows "$o" | expect_json "$m" backward "$o"
+        fi
+    done
+}
+
+test_clone() {
+    local o=$T/clone.out
+    fresh_db
+    ctrun_ok clone -- "$PROGS/clonecopy" "$IN" "$o" || return
+    "$PROGS/clonecopy" "$IN" "$T/clone.native" || { fail clone "native clonecopy failed"; return; }
+    same_file clone "$T/clone.native" "$o" || return
+    swapped_rows "$o" | expect_json clone backward "$o"
+}
+
+test_threadbuf() {
+    # 8-byte chunks through a 3-slot ring, each chunk reversed: 61 one-byte
+    # rows, the last chunk 5 bytes long
+    local o=$T/tb.out c i m
+    fresh_db
+    ctrun_ok threadbuf -- "$PROGS/threadbuf" "$IN" "$o" || return
+    "$PROGS/threadbuf" "$IN" "$T/tb.native" || { fail threadbuf "native threadbuf failed"; return; }
+    same_file threadbuf "$T/tb.native" "$o" || return
+    for ((c = 0; c < N; c += 8)); do
+        m=$((N - c < 8 ? N - c : 8))
+        for ((i = 0; i < m; i++)); do
+            row "$o" $((c + i)) $((c + i + 1)) "$IN" $((c + m - 1 - i)) $((c + m - i))
+        done
+    done | expect_json threadbuf backward "$o"
+}
+
+test_exec_chain() {
+    # dash execs the last command of -c in place: one pid, two images
+    local o=$T/ex.out
+    fresh_db
+    ctrun_ok exec-chain -- sh -c 'cat in.txt > ex.out' || return
+    same_file exec-chain "$IN" "$o" || return
+    row "$o" 0 $N "$IN" 0 $N | expect_json exec-chain backward "$o"
+}
+
+test_pipeline
+test_spawn
+test_clone
+test_threadbuf
+test_exec_chain
+finish
