@@ -330,6 +330,24 @@ static int on_request(struct conn *c, struct conn_env *env, uint32_t type, const
     return 0;
 }
 
+static int on_objstate(struct conn *c, struct conn_env *env, const unsigned char *m, uint32_t len,
+                       char *why, size_t wn)
+{
+    struct ct_msg_objstate o;
+    int64_t id;
+    if (len < sizeof o)
+        return bad(c, why, wn, "OBJSTATE too short");
+    memcpy(&o, m, sizeof o);
+    if (!hm_get(&c->handles, o.handle, &id))
+        return bad(c, why, wn, "OBJSTATE uses undeclared handle %u", o.handle);
+    if (id < 0)
+        return 0;               /* the store refused the object: already reported */
+    env_batch(env);
+    if (store_obj_state(env->store, id, o.mtime_ns, o.size, o.time_ns) != 0)
+        store_warn(env);
+    return 0;
+}
+
 /* Handles every complete message in the buffer; keeps a partial tail. */
 static int drain(struct conn *c, struct conn_env *env, char *why, size_t wn)
 {
@@ -365,6 +383,8 @@ static int drain(struct conn *c, struct conn_env *env, char *why, size_t wn)
             r = on_exit_msg(c, env, m, h.len, why, wn);
         else if (h.type == CT_MSG_NOTE)
             r = on_note(c, env, m, h.len, why, wn);
+        else if (h.type == CT_MSG_OBJSTATE)
+            r = on_objstate(c, env, m, h.len, why, wn);
         /* other types: newer trackers' additions, skipped */
         off += h.len;
         if (r == 0)

@@ -42,6 +42,14 @@ static const char *end_word(const struct tree *t)
 
 static int print_node(struct tree *t, struct qnode *n, int depth);
 
+/* The object's name, and why its version began when the store knows. */
+static void name(struct tree *t, const struct qobj *o)
+{
+    fputs(o->human, t->out);
+    if (o->note)
+        fprintf(t->out, " (version %lld: %s)", (long long)o->version, o->note);
+}
+
 static int print_hop(struct tree *t, const struct qhop *h, int depth)
 {
     const struct qproc *p = qinfo_proc(t->qi, h->proc);
@@ -57,7 +65,8 @@ static int print_hop(struct tree *t, const struct qhop *h, int depth)
     if (!o)
         return -1;
     indent(t, depth + 1);
-    fprintf(t->out, "%s ", o->human);
+    name(t, o);
+    fputc(' ', t->out);
     range(t, h->cstart, h->cend);
     fprintf(t->out, ": %s\n", end_word(t));
     return 0;
@@ -99,7 +108,7 @@ static int print_node(struct tree *t, struct qnode *n, int depth)
     if (!o)
         return -1;
     indent(t, depth);
-    fputs(o->human, t->out);
+    name(t, o);
     fputc(' ', t->out);
     range(t, n->start, n->end);
     static const char *const cut_why[] = {
@@ -130,7 +139,7 @@ int render_tree(FILE *out, struct qinfo *qi, enum qdir dir, struct qnode *root, 
     const struct qobj *o = qinfo_obj(qi, root->obj);
     if (!o)
         return -1;
-    fputs(o->human, out);
+    name(&t, o);
     if (!whole) {
         fputc(' ', out);
         range(&t, root->start, root->end);

@@ -57,6 +57,7 @@ static void obj_free(struct qobj *o)
     free(o->host);
     free(o->json);
     free(o->human);
+    free(o->note);
     free(o);
 }
 
@@ -94,9 +95,26 @@ const struct qobj *qinfo_obj(struct qinfo *qi, int64_t id)
         snprintf(qi->err, sizeof qi->err, "%s", store_errmsg(qi->st));
         return NULL;
     }
+    char *note = NULL;
+    if (store_object_note(qi->st, id, &note) != 0) {
+        free(oi.name);
+        snprintf(qi->err, sizeof qi->err, "%s", store_errmsg(qi->st));
+        return NULL;
+    }
     o = calloc(1, sizeof *o);
+    if (o && note) {
+        o->note = esc_bytes((const unsigned char *)note, strlen(note), ESC_HUMAN);
+        if (!o->note) {
+            free(note);
+            free(oi.name);
+            free(o);
+            return oom(qi);
+        }
+    }
+    free(note);
     if (o) {
         o->id = id;
+        o->version = oi.version;
         o->raw = oi.name;
         o->raw_len = oi.name_len;
         oi.name = NULL;

@@ -14,6 +14,8 @@ struct qobj {
     char *host;                             /* host name, valid UTF-8 */
     char *json;                             /* name, invalid bytes as \xHH */
     char *human;                            /* and control characters too */
+    char *note;                             /* why this version began, or NULL */
+    int64_t version;
 };
 
 struct qproc {

@@ -39,6 +39,7 @@ enum ct_msg_type {
     CT_MSG_SYNC   = 9, /* control -> agent: tell me when a run's records are stored */
     CT_MSG_SYNCED = 10,/* agent -> control: they are (with counts) */
     CT_MSG_STOP   = 11,/* control -> agent: finish what is pending and exit */
+    CT_MSG_OBJSTATE = 12, /* tracker: the state this process left a file in */
 };
 
 struct ct_msg_hdr {
@@ -190,6 +191,20 @@ struct ct_msg_synced {
     uint64_t lost;         /* flow records its trackers reported lost */
     uint64_t unstored;     /* records of the run the store refused */
     int64_t  agent_pid;
+};
+
+/* OBJSTATE: this process wrote to file object `handle` (declared before on
+ * this connection) and leaves it with this mtime and size: sent when it
+ * closes the descriptor it wrote through, and at exit and exec for those
+ * still open.  A later tracked reader that finds another mtime or size
+ * knows an untracked writer changed the file in between. */
+struct ct_msg_objstate {
+    struct ct_msg_hdr h;
+    uint32_t handle;
+    uint32_t pad;
+    int64_t  mtime_ns;
+    uint64_t size;
+    uint64_t time_ns;      /* when the state was taken */
 };
 
 #define CT_MSG_ALIGN(n) (((n) + 7u) & ~7u)

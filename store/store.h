@@ -50,7 +50,14 @@ struct store_obj {
     int new_version;           /* CT_OBJF_NEWVER: start a new version */
     const unsigned char *name; size_t name_len;
 };
+/* A file declared without CT_OBJF_NEWVER whose mtime or size differ from
+ * what its last tracked writer left (store_obj_state), stat'ed after that,
+ * starts a new version too, with a note saying why (an untracked writer
+ * changed it: its bytes are original now). */
 int64_t store_object(struct store *s, const struct store_obj *o);
+/* The state a tracked writer left version `obj` of a file in (at close,
+ * exit or exec), taken at time_ns. */
+int store_obj_state(struct store *s, int64_t obj, int64_t mtime_ns, uint64_t size, uint64_t time_ns);
 
 /* One flow; with reps > 1 a periodic flow (see ct_msg_flow in ct_wire.h):
  * sink_start/end and src_start/end give repetition 0, repetition k is
@@ -87,6 +94,10 @@ struct store_objinfo {
 int store_find_object(struct store *s, uint32_t kind, uint64_t dev, uint64_t ino,
                       const unsigned char *name, size_t name_len, struct store_objinfo *out);
 int store_object_info(struct store *s, int64_t id, struct store_objinfo *out);
+/* Why this version of the object was started, when the store knows more
+ * than "a tracked process created or truncated it": *note is a malloc'd
+ * string, or NULL.  0, -1. */
+int store_object_note(struct store *s, int64_t id, char **note);
 
 struct store_procinfo {
     int64_t id; int32_t pid; uint64_t start_ticks;

@@ -26,7 +26,8 @@ static const char schema_sql[] =
     "  id INTEGER PRIMARY KEY, host INTEGER NOT NULL REFERENCES hosts,\n"
     "  kind INTEGER NOT NULL, dev INTEGER, ino INTEGER, version INTEGER NOT NULL DEFAULT 1,\n"
     "  name BLOB NOT NULL,\n"
-    "  created_ns INTEGER, mtime_ns INTEGER, size INTEGER);\n"
+    "  created_ns INTEGER, mtime_ns INTEGER, size INTEGER,\n"
+    "  w_mtime_ns INTEGER, w_size INTEGER, w_time_ns INTEGER, note TEXT);\n"
     "CREATE INDEX IF NOT EXISTS objects_ident ON objects(host, kind, dev, ino, version);\n"
     "CREATE INDEX IF NOT EXISTS objects_name ON objects(name);\n"
     "CREATE TABLE IF NOT EXISTS flows(\n"
@@ -39,7 +40,8 @@ static const char schema_sql[] =
     "  src_step INTEGER NOT NULL DEFAULT 0);\n"
     "CREATE INDEX IF NOT EXISTS flows_sink ON flows(sink_obj, sink_start);\n"
     "CREATE INDEX IF NOT EXISTS flows_src ON flows(src_obj, src_start);\n"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '2');\n";
+    "CREATE INDEX IF NOT EXISTS flows_proc ON flows(proc);\n"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '3');\n";
 
 int ct_sqlite_fail(struct store *s, const char *what)
 {
@@ -233,9 +235,23 @@ static const char migrate_v1_sql[] =
     "ALTER TABLE flows ADD COLUMN src_step INTEGER NOT NULL DEFAULT 0;\n"
     "UPDATE meta SET value='2' WHERE key='schema_version';\n";
 
-/* IMMEDIATE, and the version re-read inside: runs opening one old store
- * at once migrate it once. */
-static int migrate_v1(struct store *s)
+/* Version 3: the state tracked writers left files in (objects.w_*), why a
+ * version was started (objects.note), and flows by process (pid:N
+ * queries).  The columns are NULL for old rows (nothing known: no
+ * untracked-writer check); the index is the one step that reads every
+ * row, once. */
+static const char migrate_v2_sql[] =
+    "ALTER TABLE objects ADD COLUMN w_mtime_ns INTEGER;\n"
+    "ALTER TABLE objects ADD COLUMN w_size INTEGER;\n"
+    "ALTER TABLE objects ADD COLUMN w_time_ns INTEGER;\n"
+    "ALTER TABLE objects ADD COLUMN note TEXT;\n"
+    "CREATE INDEX IF NOT EXISTS flows_proc ON flows(proc);\n"
+    "UPDATE meta SET value='3' WHERE key='schema_version';\n";
+
+/* Upgrades version `from` (1 or 2) by one step.  IMMEDIATE, and the
+ * version re-read inside: runs opening one old store at once migrate it
+ * once. */
+static int migrate(struct store *s, int64_t from)
 {
     int64_t v = 0;
     int rc = 0;
@@ -246,9 +262,10 @@ static int migrate_v1(struct store *s)
         explain_failure(s, rc);
         return rollback_keep_err(s);
     }
-    if (r == 1 && v == 1 && exec_sql(s, migrate_v1_sql) != 0) {
+    if (r == 1 && v == from && exec_sql(s, from == 1 ? migrate_v1_sql : migrate_v2_sql) != 0) {
         char keep[sizeof s->err];
-        snprintf(keep, sizeof keep, "cannot upgrade schema version 1 to 2: %.400s", s->err);
+        snprintf(keep, sizeof keep, "cannot upgrade schema version %lld to %lld: %.400s",
+                 (long long)from, (long long)from + 1, s->err);
         memcpy(s->err, keep, sizeof keep);
         return rollback_keep_err(s);
     }
@@ -256,24 +273,24 @@ static int migrate_v1(struct store *s)
 }
 
 /* Checks meta.schema_version (s->schema); with STORE_WRITE creates the
- * schema in an empty file and upgrades a version 1 store.  Readers take
- * version 1 as it is (store_sqlite_read.c reads it as plain flows).  Fast
- * path: one indexed SELECT. */
+ * schema in an empty file and upgrades an older store step by step.
+ * Readers take versions 1 and 2 as they are (store_sqlite_read.c reads
+ * them as plain flows, without notes).  Fast path: one indexed SELECT. */
 static int check_schema(struct store *s, enum store_mode mode)
 {
-    int migrated = 0;
+    int64_t migrated = 0;
     for (int attempt = 0;; attempt++) {
         int64_t v = 0, n = 0;
         int rc = 0;
         int r = query_int(s, version_sql, &v, &rc);
-        if (r == 1 && v == 1 && mode == STORE_WRITE && !migrated) {
-            if (migrate_v1(s) != 0)
+        if (r == 1 && v >= 1 && v < CT_SCHEMA_VERSION && mode == STORE_WRITE && migrated != v) {
+            if (migrate(s, v) != 0)
                 return -1;
-            migrated = 1;
+            migrated = v;
             continue;
         }
         if (r == 1) {
-            if (v < 1 || v > CT_SCHEMA_VERSION || (v == 1 && mode == STORE_WRITE)) {
+            if (v < 1 || v > CT_SCHEMA_VERSION || (v < CT_SCHEMA_VERSION && mode == STORE_WRITE)) {
                 snprintf(s->err, sizeof s->err,
                          "unsupported schema version %lld (this crosstag knows versions 1 to %d)",
                          (long long)v, CT_SCHEMA_VERSION);
@@ -347,6 +364,13 @@ static const struct { size_t off; const char *sql; } write_stmts[] = {
     W(obj_by_name, "SELECT id FROM objects WHERE name=?3 AND host=?1 AND kind=?2 ORDER BY id DESC LIMIT 1"),
     W(obj_ins, "INSERT INTO objects(host,kind,dev,ino,version,name,created_ns,mtime_ns,size)"
                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
+    /* the newest version and the state its last tracked writer left */
+    W(obj_state_get, "SELECT id, w_mtime_ns, w_size, w_time_ns FROM objects"
+                     " WHERE host=?1 AND kind=?2 AND dev=?3 AND ino=?4 ORDER BY version DESC LIMIT 1"),
+    W(obj_state_set, "UPDATE objects SET w_mtime_ns=?2, w_size=?3, w_time_ns=?4 WHERE id=?1"),
+    W(obj_note_set, "UPDATE objects SET note=?2 WHERE id=?1"),
+    /* a tracked write after the state was taken: the state is stale */
+    W(obj_flows_since, "SELECT 1 FROM flows INDEXED BY flows_sink WHERE sink_obj=?1 AND time_ns>?2 LIMIT 1"),
     W(flow_ins, "INSERT INTO flows(proc,time_ns,src_time_ns,sysno,sink_obj,sink_start,sink_end,"
                 "src_obj,src_start,src_end,mode,reps,sink_step,src_step)"
                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"),
@@ -809,6 +833,73 @@ static void bind_ident(sqlite3_stmt *st, const struct store_obj *o)
     }
 }
 
+/* A file declared by a tracked process: did someone else change it since
+ * its last tracked writer left it?  Yes when the declaration's stat was
+ * taken after that writer's state and shows another mtime or size, and no
+ * tracked write came after the state (a writer still at it).  Returns 1
+ * with a reason in why, 0 no (or nothing known), -1 error. */
+static int untracked_change(struct store *s, const struct store_obj *o, char *why, size_t wn)
+{
+    sqlite3_stmt *st = s->obj_state_get;
+    sqlite3_bind_int64(st, 1, o->host);
+    sqlite3_bind_int64(st, 2, o->kind);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)o->dev);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)o->ino);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc == SQLITE_DONE ? 0 : ct_sqlite_fail(s, "object state lookup");
+    }
+    int64_t id = sqlite3_column_int64(st, 0);
+    int known = sqlite3_column_type(st, 3) != SQLITE_NULL;
+    int64_t w_mtime = sqlite3_column_int64(st, 1), w_size = sqlite3_column_int64(st, 2);
+    uint64_t w_time = (uint64_t)sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (!known || o->time_ns <= w_time ||
+        (o->mtime_ns == w_mtime && (int64_t)o->size == w_size))
+        return 0;
+    int64_t v = 0;
+    if (flush_flow(s) != 0)     /* the newest row may still be in memory */
+        return -1;
+    st = s->obj_flows_since;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)w_time);
+    int r = step_int(s, st, &v, "object flow lookup");
+    sqlite3_clear_bindings(st);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    snprintf(why, wn, "changed by an untracked writer after the last tracked write: "
+             "size %lld -> %llu, mtime %+.3f s", (long long)w_size,
+             (unsigned long long)o->size, (double)(o->mtime_ns - w_mtime) / 1e9);
+    return 1;
+}
+
+int store_obj_state(struct store *s, int64_t obj, int64_t mtime_ns, uint64_t size, uint64_t time_ns)
+{
+    if (s->readonly)
+        return readonly_fail(s);
+    sqlite3_stmt *st = s->obj_state_set;
+    sqlite3_bind_int64(st, 1, obj);
+    sqlite3_bind_int64(st, 2, mtime_ns);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)time_ns);
+    int r = step_done(s, st, "object state");
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
+static int set_note(struct store *s, int64_t obj, const char *note)
+{
+    sqlite3_stmt *st = s->obj_note_set;
+    sqlite3_bind_int64(st, 1, obj);
+    sqlite3_bind_text(st, 2, note, -1, SQLITE_STATIC);
+    int r = step_done(s, st, "object note");
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
 int64_t store_object(struct store *s, const struct store_obj *o)
 {
     if (s->readonly)
@@ -818,14 +909,22 @@ int64_t store_object(struct store *s, const struct store_obj *o)
         return -1;
     }
     int64_t id = 0, maxver = 0;
-    int r;
-    if (o->kind == CT_OBJ_FILE && o->new_version) {
+    char why[256];
+    int r, changed = 0;
+    if (o->kind == CT_OBJ_FILE && !o->new_version) {
+        changed = untracked_change(s, o, why, sizeof why);
+        if (changed < 0)
+            return -1;
+    }
+    if (o->kind == CT_OBJ_FILE && (o->new_version || changed)) {
         bind_ident(s->obj_maxver, o);
         r = step_int(s, s->obj_maxver, &maxver, "object version lookup");
         sqlite3_clear_bindings(s->obj_maxver);
         if (r < 0)
             return -1;
         id = obj_insert(s, o, maxver + 1);
+        if (id > 0 && changed && set_note(s, id, why) != 0)
+            return -1;
     } else {
         id = cache_get(s, o);
         if (id)

@@ -11,9 +11,11 @@
 
 #include "store.h"
 
-/* Version 2 added periodic flows (flows.reps, sink_step, src_step).
- * Writers upgrade a version 1 store at open; readers read it as is. */
-#define CT_SCHEMA_VERSION 2
+/* Version 2 added periodic flows (flows.reps, sink_step, src_step);
+ * version 3 the state tracked writers left files in, version notes and
+ * the flows_proc index.  Writers upgrade older stores at open; readers
+ * read them as they are. */
+#define CT_SCHEMA_VERSION 3
 
 /* Statement slots the read side may use freely (store_sqlite_read.c):
  * prepare lazily with ct_sqlite_prep(s, &s->rd[i], sql); store_close
@@ -35,13 +37,14 @@ struct store {
     char err[512];
     int in_txn;
     int readonly;
-    int schema;             /* meta.schema_version, 1 or 2 (readers follow an upgrade) */
+    int schema;             /* meta.schema_version, 1 to 3 (readers follow an upgrade) */
     int64_t data_version;   /* PRAGMA data_version at the last begin */
 
     /* write side, prepared at open in STORE_WRITE */
     sqlite3_stmt *host_get, *host_ins;
     sqlite3_stmt *proc_ins, *proc_prev_image, *proc_last_image, *proc_by_pid, *proc_end;
     sqlite3_stmt *obj_maxver, *obj_newest, *obj_by_name, *obj_ins;
+    sqlite3_stmt *obj_state_get, *obj_state_set, *obj_note_set, *obj_flows_since;
     sqlite3_stmt *flow_ins, *flow_upd;
 
     /* open-addressing hash: object identity -> id (see store_sqlite.c) */

@@ -27,7 +27,7 @@
 enum {
     RD_FIND_IDENT, RD_FIND_NAME, RD_FIND_NAME_KIND, RD_OBJ_INFO, RD_PROC_INFO,
     RD_FLOWS_SINK, RD_FLOWS_SRC, RD_MAXLEN_SINK, RD_MAXLEN_SRC, RD_DATA_VERSION,
-    RD_ANY_SINK, RD_ANY_SRC, RD_SCHEMA,
+    RD_ANY_SINK, RD_ANY_SRC, RD_SCHEMA, RD_OBJ_NOTE,
 };
 
 #define OBJ_COLS "o.id, o.host, o.kind, o.dev, o.ino, o.version, o.name, h.name"
@@ -163,6 +163,28 @@ int store_object_info(struct store *s, int64_t id, struct store_objinfo *out)
     if (r == 0)
         snprintf(s->err, sizeof s->err, "object %lld not found", (long long)id);
     return r == 1 ? 0 : -1;
+}
+
+int store_object_note(struct store *s, int64_t id, char **note)
+{
+    *note = NULL;
+    if (s->schema < 3)
+        return 0;               /* no notes before version 3 */
+    sqlite3_stmt **st = &s->rd[RD_OBJ_NOTE];
+    if (ct_sqlite_prep(s, st, "SELECT note FROM objects WHERE id = ?1") != 0)
+        return -1;
+    sqlite3_bind_int64(*st, 1, id);
+    int rc = sqlite3_step(*st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return step_fail(s, *st, "object note");
+    const unsigned char *t = rc == SQLITE_ROW ? sqlite3_column_text(*st, 0) : NULL;
+    if (t && !(*note = strdup((const char *)t))) {
+        sqlite3_reset(*st);
+        snprintf(s->err, sizeof s->err, "out of memory");
+        return -1;
+    }
+    sqlite3_reset(*st);
+    return 0;
 }
 
 /* ---- processes ---- */

@@ -110,7 +110,57 @@ test_exec_chain() {
     row "$o" 0 $N "$IN" 0 $N | expect_json exec-chain backward "$o"
 }
 
+test_later_run() {
+    # run 1 writes mid from a; run 2, later, copies mid to out: out's bytes
+    # name a, the original source, not only the intermediate file
+    local a=$T/lr.a b=$T/lr.b mid=$T/lr.mid o=$T/lr.out
+    printf 'hello world\n' >"$a"
+    printf 'more\n' >"$b"
+    fresh_db
+    ctrun_ok later-run -- sh -c 'cat lr.a > lr.mid' || return
+    ctrun_ok later-run -- sh -c 'cat lr.mid > lr.out' || return
+    row "$o" 0 12 "$a" 0 12 | expect_json later-run backward "$o"
+    row "$o" 0 12 "$a" 0 12 | expect_json later-run-forward forward "$a"
+    # a tracked process appending is no untracked change: a third run
+    # still sees both original sources
+    ctrun_ok later-run-append -- sh -c 'cat lr.b >> lr.mid' || return
+    ctrun_ok later-run-append -- sh -c 'cat lr.mid > lr.out' || return
+    {
+        row "$o" 0 12 "$a" 0 12
+        row "$o" 12 17 "$b" 0 5
+    } | expect_json later-run-append backward "$o"
+}
+
+# untracked NAME SHELL-CMD — run 1 writes mid from a, SHELL-CMD changes mid
+# outside crosstag, run 2 copies mid to out: out traces to mid, whose new
+# version says why
+untracked() {
+    local name=$1 cmd=$2 a=$T/ut.a mid=$T/ut.mid o=$T/ut.out n
+    printf 'hello world\n' >"$a"
+    fresh_db
+    ctrun_ok "$name" -- sh -c 'cat ut.a > ut.mid' || return
+    sleep 0.01                      # a coarse file system clock must move
+    sh -c "$cmd" || { fail "$name" "the untracked write failed"; return; }
+    ctrun_ok "$name" -- sh -c 'cat ut.mid > ut.out' || return
+    n=$(fsize "$mid")
+    row "$o" 0 "$n" "$mid" 0 "$n" | expect_json "$name" backward "$o"
+    ct query backward --db "$DB" "$o" >"$T/ut.tree" 2>&1
+    if grep -q "ut.mid (version 2: changed by an untracked writer after the last tracked write: size 12 -> $n," "$T/ut.tree"; then
+        pass "$name-remark"
+    else
+        fail "$name-remark" "the tree does not say why mid has a new version" "$T/ut.tree"
+    fi
+}
+
+test_untracked() {
+    untracked untracked-append 'printf "XY\n" >> ut.mid'
+    untracked untracked-touch 'touch ut.mid'
+    untracked untracked-rewrite 'echo hi > ut.mid'
+}
+
 test_pipeline
+test_later_run
+test_untracked
 test_spawn
 test_clone
 test_threadbuf

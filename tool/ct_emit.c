@@ -523,3 +523,15 @@ void em_exit(Int status)
         flush_buf();
     }
 }
+
+/* OBJSTATE (issue 3, untracked writers): the state this process leaves a
+ * file it wrote in.  The object must be declared on this connection. */
+void em_objstate(UInt handle, Long mtime_ns, ULong size, ULong time_ns)
+{
+    drain();
+    struct ct_msg_objstate *m = msg_alloc(CT_MSG_OBJSTATE, sizeof *m, 0);
+    m->handle = handle;
+    m->mtime_ns = mtime_ns;
+    m->size = size;
+    m->time_ns = time_ns;
+}

@@ -16,6 +16,7 @@ void em_flush(void);
  * syscall, so a reader that got the bytes always read after it. */
 void em_set_sink_time(ULong t_ns);
 void em_exit(Int status);
+void em_objstate(UInt handle, Long mtime_ns, ULong size, ULong time_ns);
 ULong em_lost(void);
 
 #endif

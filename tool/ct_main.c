@@ -10,6 +10,7 @@
 #include "ct_syscalls.h"
 #include "ct_emit.h"
 #include "ct_gc.h"
+#include "ct_objstate.h"
 #include "pub_tool_options.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_libcproc.h"
@@ -118,6 +119,7 @@ static void post_clo_init(void)
 static void fini(Int exitcode)
 {
     sc_flush_all_mappings();
+    os_exit();
     em_exit(exitcode);
 }
 

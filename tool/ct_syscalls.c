@@ -20,6 +20,7 @@
 #include "ct_emit.h"
 #include "ct_labels.h"
 #include "ct_shadow.h"
+#include "ct_objstate.h"
 #include "pub_tool_libcfile.h"
 #include "pub_tool_threadstate.h"
 #include "pub_tool_vki.h"
@@ -242,6 +243,7 @@ void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
 {
     (void)nargs;
     struct pre_state *p = &pre_states[tid];
+    os_pre(sysno, args);
     switch (sysno) {
     case __NR_write: case __NR_pwrite64: case __NR_writev: case __NR_pwritev: case __NR_pwritev2:
     case __NR_sendto: case __NR_sendmsg: case __NR_sendmmsg: case __NR_tee: case __NR_msync:
@@ -297,6 +299,7 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
     Int fd = (Int)A(0);
     struct ct_obj *o;
     em_set_sink_time(p->t_pre);
+    os_post(sysno, args, r);
 
     switch (sysno) {
     /* ---- sources ---- */
