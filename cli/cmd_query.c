@@ -11,6 +11,7 @@
 
 #include "cmds.h"
 #include "qinfo.h"
+#include "qproc.h"
 #include "query.h"
 #include "render.h"
 #include "store.h"
@@ -24,7 +25,8 @@ static void usage(FILE *out)
           "backward: where the bytes of TARGET came from (the original sources)\n"
           "forward:  where they went (the final sinks)\n"
           "\n"
-          "TARGET is PATH (the whole file) or PATH:START-END (bytes START to END-1).\n"
+          "TARGET is PATH (the whole file) or PATH:START-END (bytes START to END-1),\n"
+          "or pid:N[@START_TICKS], a process: what it wrote (backward) or read (forward).\n"
           "A TARGET starting with '-' needs '--' before it.\n"
           "\n"
           "options:\n"
@@ -198,8 +200,14 @@ int cmd_query(int argc, char **argv)
 
     struct store_objinfo oi = { 0 };
     int rc = 1;
-    r = find_target(st, &t, &oi);
-    if (r < 0) {
+    r = t.is_proc ? 0 : find_target(st, &t, &oi);
+    if (t.is_proc) {
+        rc = query_process(st, a.dir, a.json, &t);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "crosstag: writing the output: %s\n", strerror(errno));
+            rc = 1;
+        }
+    } else if (r < 0) {
         fprintf(stderr, "crosstag: %s: %s\n", db, store_errmsg(st));
     } else if (r == 0) {
         char *e = esc_bytes((const unsigned char *)a.target, strlen(a.target), ESC_HUMAN);

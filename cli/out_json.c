@@ -147,3 +147,71 @@ int render_json(FILE *out, struct qinfo *qi, enum qdir dir, int64_t target, stru
     free(by_rank);
     return r;
 }
+
+/* ---- several targets (a process target) ---- */
+
+struct line {
+    const struct qobj *sink, *src;
+    uint64_t ss, se, rs, re;
+    uint32_t mode;
+};
+
+static int cmp_line(const void *pa, const void *pb)
+{
+    const struct line *a = pa, *b = pb;
+    int c = qobj_cmp(a->sink, b->sink);
+    if (c)
+        return c;
+    CMP(a->ss, b->ss);
+    if ((c = qobj_cmp(a->src, b->src)) != 0)
+        return c;
+    CMP(a->rs, b->rs);
+    CMP(a->se, b->se);
+    CMP(a->re, b->re);
+    CMP(a->mode, b->mode);
+    return 0;
+}
+
+int render_json_multi(FILE *out, struct qinfo *qi, enum qdir dir, const int64_t *targets,
+                      struct qrows *rows, size_t n)
+{
+    struct line *v = NULL;
+    size_t nv = 0, cap = 0;
+    int r = -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct qobj *tobj = qinfo_obj(qi, targets[i]), **by_rank = NULL;
+        if (!tobj || rank_rows(qi, &rows[i], &by_rank) != 0)
+            goto out;
+        qrows_normalize(&rows[i]);
+        for (size_t k = 0; k < rows[i].n; k++) {
+            const struct qrow *w = &rows[i].v[k];
+            if (nv == cap) {
+                size_t ncap = cap ? 2 * cap : 64;
+                struct line *nl = realloc(v, ncap * sizeof *v);
+                if (!nl) {
+                    free(by_rank);
+                    snprintf(qi->err, sizeof qi->err, "out of memory");
+                    goto out;
+                }
+                v = nl;
+                cap = ncap;
+            }
+            const struct qobj *far = by_rank[w->obj];
+            v[nv++] = dir == Q_BACKWARD
+                ? (struct line){ tobj, far, w->start, w->end, w->ostart, w->oend, w->mode }
+                : (struct line){ far, tobj, w->ostart, w->oend, w->start, w->end, w->mode };
+        }
+        free(by_rank);
+    }
+    if (nv)
+        qsort(v, nv, sizeof *v, cmp_line);
+    r = 0;
+    for (size_t i = 0; i < nv && r == 0; i++)
+        if (i == 0 || cmp_line(&v[i - 1], &v[i]) != 0)
+            r = print_row(out, v[i].sink, v[i].ss, v[i].se, v[i].src, v[i].rs, v[i].re, v[i].mode);
+    if (r != 0)
+        snprintf(qi->err, sizeof qi->err, "out of memory");
+out:
+    free(v);
+    return r;
+}

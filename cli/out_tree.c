@@ -22,6 +22,7 @@ struct tree {
     struct qinfo *qi;
     enum qdir dir;
     int whole;          /* the target is a whole object: its end is unknown */
+    int proc;           /* a process target: the root's other bytes are not its business */
 };
 
 static void indent(struct tree *t, int depth)
@@ -92,7 +93,7 @@ static int print_body(struct tree *t, struct qnode *n, int depth, const char *te
                 return -1;
         } else if (e < n->nterm && es <= ds) {
             /* the tail of a whole target runs to "infinity": not worth a line */
-            if (!(n->top && t->whole && n->term[e].end == n->end))
+            if (!(n->top && (t->proc || (t->whole && n->term[e].end == n->end))))
                 print_seg(t, &n->term[e], term_word, depth);
             e++;
         } else {
@@ -133,9 +134,27 @@ static int print_node(struct tree *t, struct qnode *n, int depth)
     return print_body(t, n, depth + 1, end_word(t));
 }
 
+static int render(struct tree *tp, struct qnode *root);
+
 int render_tree(FILE *out, struct qinfo *qi, enum qdir dir, struct qnode *root, int whole)
 {
-    struct tree t = { out, qi, dir, whole };
+    struct tree t = { out, qi, dir, whole, 0 };
+    return render(&t, root);
+}
+
+int render_tree_proc(FILE *out, struct qinfo *qi, enum qdir dir, struct qnode *root)
+{
+    struct tree t = { out, qi, dir, 1, 1 };
+    return render(&t, root);
+}
+
+static int render(struct tree *tp, struct qnode *root)
+{
+    struct tree t = *tp;
+    FILE *out = t.out;
+    struct qinfo *qi = t.qi;
+    enum qdir dir = t.dir;
+    int whole = t.whole;
     const struct qobj *o = qinfo_obj(qi, root->obj);
     if (!o)
         return -1;

@@ -39,11 +39,29 @@ struct fetch_ctx {
     int failed;
 };
 
+/* Whether proc is one of the sorted ids. */
+static int proc_in(const int64_t *v, size_t n, int64_t proc)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] == proc)
+            return 1;
+        if (v[mid] < proc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
 static int fetch_one(void *ctx, int64_t id, const struct store_flow *f)
 {
     struct fetch_ctx *c = ctx;
     uint64_t t = c->n->t;
     c->q->work++;
+    if (c->n->top && c->q->n_only_procs && !proc_in(c->q->only_procs, c->q->n_only_procs, f->proc))
+        return 0;
     /* damaged rows cannot be placed: skip them */
     if (f->sink_start >= f->sink_end || f->src_start >= f->src_end)
         return 0;

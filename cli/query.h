@@ -84,6 +84,10 @@ struct query {
     struct qnode **extra; size_t extra_n, extra_cap;  /* cut nodes (context-bound) */
     struct qnode *stack[Q_MAX_DEPTH + 1];
     size_t depth;
+    /* A process target: the target node sees only the flows of these
+     * process images (sorted ids); the nodes below it see every flow. */
+    const int64_t *only_procs;
+    size_t n_only_procs;
 };
 
 void query_init(struct query *q, struct store *st, enum qdir dir);

@@ -208,6 +208,8 @@ static int parse(const char *arg, struct target *t, char *err, size_t errlen)
     struct stat st;
     if (stat(arg, &st) == 0)
         return existing(t, arg, &st, err, errlen);
+    if (strncmp(arg, "pid:", 4) == 0)
+        return target_parse_pid(arg + 4, t, err, errlen);
 
     /* split off ":START-END"; a stored object name keeps its own colon */
     const char *colon = strrchr(arg + kind_prefix(arg), ':');

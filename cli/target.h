@@ -17,7 +17,14 @@ struct target {
     uint64_t dev, ino;
     uint64_t start, end;    /* whole: 0 and UINT64_MAX */
     int whole;
+    /* "pid:N" or "pid:N@START_TICKS" (no such file): a process */
+    int is_proc, have_start;
+    int32_t pid;
+    uint64_t start_ticks;
 };
+
+/* Parses the part after "pid:" (target_pid.c).  0, or -1 with err. */
+int target_parse_pid(const char *spec, struct target *t, char *err, size_t errlen);
 
 /* 0, or -1 with a message for the user in err (a usage error: exit 2). */
 int target_parse(const char *arg, struct target *t, char *err, size_t errlen);

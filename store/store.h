@@ -102,8 +102,23 @@ int store_object_note(struct store *s, int64_t id, char **note);
 struct store_procinfo {
     int64_t id; int32_t pid; uint64_t start_ticks;
     unsigned char *argv; size_t argv_len;   /* caller frees */
+    int64_t host, parent;                   /* parent: process row id, 0 unknown */
+    int32_t ppid; uint32_t exec_seq;
+    char host_name[256];
 };
 int store_proc_info(struct store *s, int64_t id, struct store_procinfo *out);
+
+/* Every image (exec_seq) of every process with this pid (and, with
+ * have_start, this start_ticks), ordered by host, start_ticks, exec_seq.
+ * fn gets each row (its argv freed after fn returns); non-zero stops. */
+typedef int (*store_proc_fn)(void *ctx, const struct store_procinfo *p);
+int store_find_procs(struct store *s, int32_t pid, int have_start, uint64_t start_ticks,
+                     store_proc_fn fn, void *ctx);
+
+/* The distinct objects the flows of these process images wrote (by_sink)
+ * or read (!by_sink): a malloc'd array in *objs (caller frees).  0, -1. */
+int store_proc_objects(struct store *s, const int64_t *procs, size_t nprocs, int by_sink,
+                       int64_t **objs, size_t *nobjs);
 
 /* Calls fn for every flow whose sink (by_sink) or source (!by_sink) is `obj` and
  * whose range overlaps [start, end).  Rows come in id order (id order = time

@@ -20,7 +20,7 @@
 /* Statement slots the read side may use freely (store_sqlite_read.c):
  * prepare lazily with ct_sqlite_prep(s, &s->rd[i], sql); store_close
  * finalizes every non-NULL slot. */
-#define CT_SQLITE_RD_SLOTS 16
+#define CT_SQLITE_RD_SLOTS 24
 
 /* One cached object identity -> newest row id (write side). */
 struct ct_objcache_ent {

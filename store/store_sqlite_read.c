@@ -27,7 +27,8 @@
 enum {
     RD_FIND_IDENT, RD_FIND_NAME, RD_FIND_NAME_KIND, RD_OBJ_INFO, RD_PROC_INFO,
     RD_FLOWS_SINK, RD_FLOWS_SRC, RD_MAXLEN_SINK, RD_MAXLEN_SRC, RD_DATA_VERSION,
-    RD_ANY_SINK, RD_ANY_SRC, RD_SCHEMA, RD_OBJ_NOTE,
+    RD_ANY_SINK, RD_ANY_SRC, RD_SCHEMA, RD_OBJ_NOTE, RD_FIND_PROCS, RD_PROC_OBJS_SINK,
+    RD_PROC_OBJS_SRC,
 };
 
 #define OBJ_COLS "o.id, o.host, o.kind, o.dev, o.ino, o.version, o.name, h.name"
@@ -43,8 +44,15 @@ static const char sql_find_name_kind[] =
     "SELECT " OBJ_COLS OBJ_FROM " WHERE o.name = ?1 AND o.kind = ?2 ORDER BY o.id DESC LIMIT 1";
 static const char sql_obj_info[] =
     "SELECT " OBJ_COLS OBJ_FROM " WHERE o.id = ?1";
+#define PROC_COLS "p.id, p.pid, p.start_ticks, p.argv, p.host, p.parent, p.ppid, p.exec_seq, h.name"
 static const char sql_proc_info[] =
-    "SELECT id, pid, start_ticks, argv FROM processes WHERE id = ?1";
+    "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.id = p.host WHERE p.id = ?1";
+static const char sql_find_procs[] =
+    "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.id = p.host"
+    " WHERE p.pid = ?1 AND (?2 = 0 OR p.start_ticks = ?3)"
+    " ORDER BY h.name, p.start_ticks, p.exec_seq, p.id";
+static const char sql_proc_objs_sink[] = "SELECT DISTINCT sink_obj FROM flows WHERE proc = ?1";
+static const char sql_proc_objs_src[] = "SELECT DISTINCT src_obj FROM flows WHERE proc = ?1";
 
 #define FLOW_COLS "id, proc, time_ns, src_time_ns, sysno, mode," \
                   " sink_obj, sink_start, sink_end, src_obj, src_start, src_end"
@@ -189,6 +197,33 @@ int store_object_note(struct store *s, int64_t id, char **note)
 
 /* ---- processes ---- */
 
+/* Fills out from a PROC_COLS row; out->argv is malloc'd.  0, -1. */
+static int fill_proc(struct store *s, sqlite3_stmt *st, struct store_procinfo *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(st, 0);
+    out->pid = (int32_t)sqlite3_column_int64(st, 1);
+    out->start_ticks = (uint64_t)sqlite3_column_int64(st, 2);
+    const void *argv = sqlite3_column_blob(st, 3);
+    size_t len = (size_t)sqlite3_column_bytes(st, 3);
+    out->host = sqlite3_column_int64(st, 4);
+    out->parent = sqlite3_column_int64(st, 5);      /* NULL reads as 0: unknown */
+    out->ppid = (int32_t)sqlite3_column_int64(st, 6);
+    out->exec_seq = (uint32_t)sqlite3_column_int64(st, 7);
+    const unsigned char *host = sqlite3_column_text(st, 8);
+    snprintf(out->host_name, sizeof out->host_name, "%s", host ? (const char *)host : "");
+    out->argv = malloc(len + 1);
+    if (!out->argv) {
+        snprintf(s->err, sizeof s->err, "out of memory");
+        return -1;
+    }
+    if (len)
+        memcpy(out->argv, argv, len);
+    out->argv[len] = '\0';
+    out->argv_len = len;
+    return 0;
+}
+
 int store_proc_info(struct store *s, int64_t id, struct store_procinfo *out)
 {
     sqlite3_stmt **st = &s->rd[RD_PROC_INFO];
@@ -203,23 +238,89 @@ int store_proc_info(struct store *s, int64_t id, struct store_procinfo *out)
     }
     if (rc != SQLITE_ROW)
         return step_fail(s, *st, "process lookup");
-    memset(out, 0, sizeof *out);
-    out->id = sqlite3_column_int64(*st, 0);
-    out->pid = (int32_t)sqlite3_column_int64(*st, 1);
-    out->start_ticks = (uint64_t)sqlite3_column_int64(*st, 2);
-    const void *argv = sqlite3_column_blob(*st, 3);
-    size_t len = (size_t)sqlite3_column_bytes(*st, 3);
-    out->argv = malloc(len + 1);
-    if (!out->argv) {
-        sqlite3_reset(*st);
-        snprintf(s->err, sizeof s->err, "out of memory");
-        return -1;
-    }
-    if (len)
-        memcpy(out->argv, argv, len);
-    out->argv[len] = '\0';
-    out->argv_len = len;
+    int r = fill_proc(s, *st, out);
     sqlite3_reset(*st);
+    return r;
+}
+
+int store_find_procs(struct store *s, int32_t pid, int have_start, uint64_t start_ticks,
+                     store_proc_fn fn, void *ctx)
+{
+    sqlite3_stmt **st = &s->rd[RD_FIND_PROCS];
+    if (ct_sqlite_prep(s, st, sql_find_procs) != 0)
+        return -1;
+    sqlite3_bind_int64(*st, 1, pid);
+    sqlite3_bind_int64(*st, 2, have_start != 0);
+    sqlite3_bind_int64(*st, 3, clamp64(start_ticks));
+    int rc, r = 0;
+    while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
+        struct store_procinfo p;
+        if (fill_proc(s, *st, &p) != 0) {
+            sqlite3_reset(*st);
+            return -1;
+        }
+        int stop = fn(ctx, &p);
+        free(p.argv);
+        if (stop)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = ct_sqlite_fail(s, "process lookup");
+    sqlite3_reset(*st);
+    return r;
+}
+
+static int cmp_i64(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+int store_proc_objects(struct store *s, const int64_t *procs, size_t nprocs, int by_sink,
+                       int64_t **objs, size_t *nobjs)
+{
+    int slot = by_sink ? RD_PROC_OBJS_SINK : RD_PROC_OBJS_SRC;
+    sqlite3_stmt **st = &s->rd[slot];
+    size_t n = 0, cap = 0;
+    int64_t *v = NULL;
+    *objs = NULL;
+    *nobjs = 0;
+    if (ct_sqlite_prep(s, st, by_sink ? sql_proc_objs_sink : sql_proc_objs_src) != 0)
+        return -1;
+    for (size_t i = 0; i < nprocs; i++) {
+        sqlite3_reset(*st);
+        sqlite3_bind_int64(*st, 1, procs[i]);
+        int rc;
+        while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
+            if (n == cap) {
+                size_t ncap = cap ? 2 * cap : 16;
+                int64_t *nv = realloc(v, ncap * sizeof *v);
+                if (!nv) {
+                    free(v);
+                    sqlite3_reset(*st);
+                    snprintf(s->err, sizeof s->err, "out of memory");
+                    return -1;
+                }
+                v = nv;
+                cap = ncap;
+            }
+            v[n++] = sqlite3_column_int64(*st, 0);
+        }
+        if (rc != SQLITE_DONE) {
+            free(v);
+            return step_fail(s, *st, "flows by process");
+        }
+    }
+    sqlite3_reset(*st);
+    /* images of one process may share objects: distinct over all */
+    if (n)
+        qsort(v, n, sizeof *v, cmp_i64);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || v[m - 1] != v[i])
+            v[m++] = v[i];
+    *objs = v;
+    *nobjs = m;
     return 0;
 }
 

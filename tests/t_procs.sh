@@ -54,7 +54,61 @@ test_pipeline() {
     {
         cat "$T/pl.rows"
         for k in 5 11 19 25; do row pipe:P $k $((k + 1)) "$a" $k $((k + 1)); done
-    } | expect_json_pipes pipeline-forward forward "$a"
+    } >"$T/pl.fwd"
+    expect_json_pipes pipeline-forward forward "$a" <"$T/pl.fwd"
+
+    # pid:N targets.  The tree names each hop's process; take the pids there
+    ct query backward --db "$DB" "$o" >"$T/pl.tree" 2>&1
+    local cat_pid sort_pid sh_pid start
+    cat_pid=$(sed -n 's/.*<- \[pid \([0-9]*\)\] \/usr\/bin\/cat pl.a (aligned)$/\1/p' "$T/pl.tree" | head -1)
+    sort_pid=$(sed -n 's/.*<- \[pid \([0-9]*\)\] \/usr\/bin\/sort (aligned)$/\1/p' "$T/pl.tree" | head -1)
+    if [ -z "$cat_pid" ] || [ -z "$sort_pid" ]; then
+        fail pid-target "the tree does not name cat's and sort's processes" "$T/pl.tree"
+        return
+    fi
+    # backward from sort: everything it wrote came from a; forward from
+    # cat: everything it read went where a went
+    expect_json pid-backward backward "pid:$sort_pid" <"$T/pl.rows"
+    expect_json_pipes pid-forward forward "pid:$cat_pid" <"$T/pl.fwd"
+    # the process rows: pid, start, parent, one line per image (exec_seq)
+    ct query backward --db "$DB" "pid:$cat_pid" >"$T/pl.ptree" 2>&1
+    start=$(sed -n "1s/^process pid:$cat_pid@\([0-9]*\) on $H, parent \[pid [0-9]*\] sh -c cat pl.a | tr a-z A-Z | sort > pl.out$/\1/p" "$T/pl.ptree")
+    sh_pid=$(sed -n '1s/.*parent \[pid \([0-9]*\)\].*/\1/p' "$T/pl.ptree")
+    if [ -n "$start" ] && [ "$(sed -n 2,3p "$T/pl.ptree")" = "  image 0: sh -c cat pl.a | tr a-z A-Z | sort > pl.out
+  image 1: /usr/bin/cat pl.a" ] && grep -q "^pipe:[0-9]*$" "$T/pl.ptree"; then
+        pass pid-tree
+    else
+        fail pid-tree "the process, its parent and images are not shown as expected" "$T/pl.ptree"
+    fi
+    ct query forward --db "$DB" "pid:$sh_pid" >"$T/pl.shtree" 2>&1
+    if [ "$(head -2 "$T/pl.shtree")" = "process pid:$sh_pid@$(sed -n 's/^process pid:[0-9]*@\([0-9]*\).*/\1/p' "$T/pl.shtree") on $H, parent pid $(sed -n 's/.*parent pid \([0-9]*\) (not tracked)$/\1/p' "$T/pl.shtree") (not tracked)
+  image 0: sh -c cat pl.a | tr a-z A-Z | sort > pl.out" ] && [ "$(wc -l <"$T/pl.shtree")" -eq 2 ]; then
+        pass pid-untracked-parent
+    else
+        fail pid-untracked-parent "the shell's process is not shown as expected" "$T/pl.shtree"
+    fi
+
+    # the same pid used by two processes: ambiguous without @START
+    cp "$DB" "$T/amb.db"
+    sqlite3 "$T/amb.db" "UPDATE processes SET pid=$cat_pid, start_ticks=start_ticks+100000 WHERE pid=$sort_pid"
+    local rc=0
+    ct query backward --db "$T/amb.db" --json "pid:$cat_pid" >"$T/amb.out" 2>"$T/amb.err" || rc=$?
+    if [ $rc -eq 2 ] && [ ! -s "$T/amb.out" ] && grep -q "pid:$cat_pid names several processes" "$T/amb.err" &&
+        grep -q "^  pid:$cat_pid@$start on $H: /usr/bin/cat pl.a$" "$T/amb.err" &&
+        grep -q "^  pid:$cat_pid@[0-9]* on $H: /usr/bin/sort$" "$T/amb.err"; then
+        pass pid-ambiguous
+    else
+        fail pid-ambiguous "exit $rc; want 2 and the candidates listed" "$T/amb.err"
+    fi
+    DB=$T/amb.db expect_json_pipes pid-with-start forward "pid:$cat_pid@$start" <"$T/pl.fwd"
+    rc=0
+    ct query backward --db "$DB" pid:999999999 >/dev/null 2>"$T/none.err" || rc=$?
+    [ $rc -eq 1 ] && grep -q "no records for pid:999999999" "$T/none.err" && pass pid-unknown ||
+        fail pid-unknown "exit $rc; want 1 and a message" "$T/none.err"
+    rc=0
+    ct query backward --db "$DB" pid:12x >/dev/null 2>"$T/bad.err" || rc=$?
+    [ $rc -eq 2 ] && grep -q "bad process TARGET 'pid:12x'" "$T/bad.err" && pass pid-bad ||
+        fail pid-bad "exit $rc; want 2 and a message" "$T/bad.err"
 }
 
 test_spawn() {
@@ -108,6 +162,15 @@ test_exec_chain() {
     ctrun_ok exec-chain -- sh -c 'cat in.txt > ex.out' || return
     same_file exec-chain "$IN" "$o" || return
     row "$o" 0 $N "$IN" 0 $N | expect_json exec-chain backward "$o"
+    local pid
+    pid=$(ct query backward --db "$DB" "$o" | sed -n 's/.*<- \[pid \([0-9]*\)\] \/usr\/bin\/cat in.txt (aligned)$/\1/p')
+    ct query backward --db "$DB" "pid:$pid" >"$T/ex.tree" 2>&1
+    if [ -n "$pid" ] && [ "$(sed -n 2,3p "$T/ex.tree")" = "  image 0: sh -c cat in.txt > ex.out
+  image 1: /usr/bin/cat in.txt" ] && grep -q "^file:$o$" "$T/ex.tree"; then
+        pass exec-chain-images
+    else
+        fail exec-chain-images "want one process with two images" "$T/ex.tree"
+    fi
 }
 
 test_later_run() {
