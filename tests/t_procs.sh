@@ -155,6 +155,26 @@ test_threadbuf() {
     done | expect_json threadbuf backward "$o"
 }
 
+test_shm() {
+    # the writer fills shared memory from IN and says so through a pipe;
+    # the reader (mapped before the writer wrote) copies the memory to OUT:
+    # OUT traces back to IN exactly, through the shared region
+    local m o
+    for m in sysv posix file; do
+        o=$T/shm.$m
+        if [ $m = sysv ] && ! skip_unless_root shm-sysv; then
+            continue                # the segment is named via /proc/self/map_files
+        fi
+        fresh_db
+        ctrun_ok shm-$m -- "$PROGS/shmcopy" $m "$IN" "$o" || continue
+        "$PROGS/shmcopy" $m "$IN" "$T/shm.native" || { fail shm-$m "native shmcopy failed"; continue; }
+        same_file shm-$m "$T/shm.native" "$o" || continue
+        swapped_rows "$o" >"$T/shm.rows"
+        expect_json shm-$m backward "$o" <"$T/shm.rows"
+        expect_json shm-$m-forward forward "$IN" <"$T/shm.rows"
+    done
+}
+
 test_exec_chain() {
     # dash execs the last command of -c in place: one pid, two images
     local o=$T/ex.out
@@ -227,5 +247,6 @@ test_untracked
 test_spawn
 test_clone
 test_threadbuf
+test_shm
 test_exec_chain
 finish

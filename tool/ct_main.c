@@ -11,6 +11,7 @@
 #include "ct_emit.h"
 #include "ct_gc.h"
 #include "ct_objstate.h"
+#include "ct_shm.h"
 #include "pub_tool_options.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_libcproc.h"
@@ -101,6 +102,7 @@ static void pre_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
 static void post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
 {
     sc_post(tid, sysno, args, nargs, res);
+    shm_post(sysno, args, res);
 }
 
 /* Before fork: everything said so far must reach the collector from the

@@ -21,6 +21,7 @@
 #include "ct_labels.h"
 #include "ct_shadow.h"
 #include "ct_objstate.h"
+#include "ct_shm.h"
 #include "pub_tool_libcfile.h"
 #include "pub_tool_threadstate.h"
 #include "pub_tool_vki.h"
@@ -40,11 +41,6 @@ struct pre_state {
     Bool existed;
 };
 static struct pre_state *pre_states;
-
-/* Writable shared file mappings: their bytes reach the file later. */
-struct shmap { Addr a; ULong len; UInt handle; ULong off; };
-static struct shmap *shmaps;
-static UInt nshmaps, capshmaps;
 
 void sc_init(void)
 {
@@ -109,7 +105,7 @@ static void label_iov(struct ct_obj *o, const struct vki_iovec *iov, ULong cnt, 
  * consecutive direct labels become aligned flows; a byte carrying a set
  * becomes "all" flows from each range of the set.  skip_handle (a shared
  * mapping's own file) drops bytes that merely came from where they go. */
-static void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno, UInt skip_handle)
+void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno, UInt skip_handle)
 {
     UInt ids[4096];
     ULong done = 0;
@@ -127,13 +123,13 @@ static void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt
                     while (j < k && ids[j] == id) j++;
                     if (c->handle != skip_handle)
                         em_flow(o->handle, off + done + i, j - i, c->handle, c->off, c->coarse_len,
-                                CT_MODE_ALL, c->time_ns, sysno);
+                                CT_MODE_ALL, shm_read_time(c), sysno);
                 } else {
                     UInt end = c->base + c->len;
                     while (j < k && ids[j] == id + (j - i) && id + (j - i) < end) j++;
                     if (c->handle != skip_handle)
                         em_flow(o->handle, off + done + i, j - i, c->handle, c->off + (id - c->base),
-                                j - i, CT_MODE_ALIGNED, c->time_ns, sysno);
+                                j - i, CT_MODE_ALIGNED, shm_read_time(c), sysno);
                 }
             } else {
                 while (j < k && ids[j] == id) j++;
@@ -148,10 +144,10 @@ static void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt
                         if (c->handle != skip_handle) {
                             if (c->coarse)
                                 em_flow(o->handle, off + done + i, j - i, c->handle, c->off,
-                                        c->coarse_len, CT_MODE_ALL, c->time_ns, sysno);
+                                        c->coarse_len, CT_MODE_ALL, shm_read_time(c), sysno);
                             else
                                 em_flow(o->handle, off + done + i, j - i, c->handle,
-                                        c->off + (l - c->base), hi - l, CT_MODE_ALL, c->time_ns, sysno);
+                                        c->off + (l - c->base), hi - l, CT_MODE_ALL, shm_read_time(c), sysno);
                         }
                         l = hi;
                     }
@@ -209,17 +205,7 @@ static void kernel_copy(Int in_fd, Bool has_in, ULong in_off, Bool consume_in,
 /* Bytes of shared writable mappings in [a, a+len) go to their files. */
 static void sink_shmaps(Addr a, ULong len, Bool unmap)
 {
-    for (UInt i = 0; i < nshmaps; i++) {
-        struct shmap *m = &shmaps[i];
-        Addr lo = a > m->a ? a : m->a, hi = a + len < m->a + m->len ? a + len : m->a + m->len;
-        if (lo >= hi) continue;
-        struct ct_obj *o = obj_by_handle(m->handle);
-        if (o && sh_any(lo, hi - lo))
-            sink_bytes_skip(o, m->off + (lo - m->a), lo, hi - lo, __NR_msync, m->handle);
-        if (unmap && lo == m->a && hi == m->a + m->len) {
-            shmaps[i--] = shmaps[--nshmaps];
-        }
-    }
+    shm_flush(a, len, unmap, __NR_msync);
     em_flush();
 }
 
@@ -244,6 +230,7 @@ void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
     (void)nargs;
     struct pre_state *p = &pre_states[tid];
     os_pre(sysno, args);
+    shm_pre(sysno, args);
     switch (sysno) {
     case __NR_write: case __NR_pwrite64: case __NR_writev: case __NR_pwritev: case __NR_pwritev2:
     case __NR_sendto: case __NR_sendmsg: case __NR_sendmmsg: case __NR_tee: case __NR_msync:
@@ -350,14 +337,8 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
         if (VG_(fstat)((Int)A(4), &st) != 0) break;
         ULong off = A(5), size = (ULong)st.size;
         ULong n = off >= size ? 0 : (size - off < A(1) ? size - off : A(1));
-        label_bytes(o, r, n, off);
-        if ((A(3) & VKI_MAP_SHARED) && (A(2) & VKI_PROT_WRITE)) {
-            if (nshmaps == capshmaps) {
-                capshmaps = capshmaps ? 2 * capshmaps : 16;
-                shmaps = VG_(realloc)("ct.shmaps", shmaps, capshmaps * sizeof *shmaps);
-            }
-            shmaps[nshmaps++] = (struct shmap){ r, A(1), o->handle, off };
-        }
+        if (A(3) & VKI_MAP_SHARED) shm_map(o, r, A(1), off, n, A(2));
+        else label_bytes(o, r, n, off);
         break;
     }
 

@@ -7,5 +7,9 @@ void sc_init(void);
 void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs);
 void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res);
 void sc_flush_all_mappings(void);   /* at exit: shared mappings reach their files */
+/* Flows for n bytes at buf written to object o at offset off (labels of
+ * object skip_handle dropped: they merely came from where they go). */
+struct ct_obj;
+void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno, UInt skip_handle);
 
 #endif
