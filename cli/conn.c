@@ -344,7 +344,7 @@ static int on_objstate(struct conn *c, struct conn_env *env, const unsigned char
         return 0;               /* the store refused the object: already reported */
     env_batch(env);
     if (store_obj_state(env->store, id, o.mtime_ns, o.size, o.time_ns) != 0)
-        store_warn(env);
+        store_warn(c, env);
     return 0;
 }
 
