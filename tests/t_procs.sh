@@ -89,7 +89,8 @@ test_pipeline() {
     fi
 
     # the same pid used by two processes: ambiguous without @START
-    cp "$DB" "$T/amb.db"
+    rm -f "$T/amb.db"
+    sqlite3 "$DB" "VACUUM INTO '$T/amb.db'"     # a copy with what the WAL holds
     sqlite3 "$T/amb.db" "UPDATE processes SET pid=$cat_pid, start_ticks=start_ticks+100000 WHERE pid=$sort_pid"
     local rc=0
     ct query backward --db "$T/amb.db" --json "pid:$cat_pid" >"$T/amb.out" 2>"$T/amb.err" || rc=$?
