@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "ct_wire.h"
 #include "qinfo.h"
+#include "qpath.h"
 #include "qproc.h"
 #include "query.h"
 #include "render.h"
@@ -21,9 +23,11 @@
 static void usage(FILE *out)
 {
     fputs("usage: crosstag query backward|forward [--db PATH] [--json] TARGET\n"
+          "       crosstag query path [--db PATH] [--json] FROM TO\n"
           "\n"
           "backward: where the bytes of TARGET came from (the original sources)\n"
           "forward:  where they went (the final sinks)\n"
+          "path:     which bytes of TO came from which bytes of FROM (point to point)\n"
           "\n"
           "TARGET is PATH (the whole file) or PATH:START-END (bytes START to END-1),\n"
           "or pid:N[@START_TICKS], a process: what it wrote (backward) or read (forward).\n"
@@ -61,8 +65,9 @@ static char *default_db(void)
 
 struct args {
     enum qdir dir;
+    int path;                  /* query path FROM TO: target is FROM */
     const char *db;
-    const char *target;
+    const char *target, *target2;
     int json;
 };
 
@@ -94,19 +99,26 @@ static int parse_args(int argc, char **argv, struct args *a)
             dir = s;
         else if (!a->target)
             a->target = s;
+        else if (!a->target2 && strcmp(dir, "path") == 0)
+            a->target2 = s;
         else
             return usage_error("too many arguments: ", s);
     }
     if (!dir)
-        return usage_error("say backward or forward", NULL);
+        return usage_error("say backward, forward or path", NULL);
     if (strcmp(dir, "backward") == 0)
         a->dir = Q_BACKWARD;
     else if (strcmp(dir, "forward") == 0)
         a->dir = Q_FORWARD;
-    else
-        return usage_error("the direction is backward or forward, not ", dir);
+    else if (strcmp(dir, "path") == 0) {
+        a->dir = Q_BACKWARD;
+        a->path = 1;
+    } else
+        return usage_error("the direction is backward, forward or path, not ", dir);
     if (!a->target)
         return usage_error("missing TARGET", NULL);
+    if (a->path && !a->target2)
+        return usage_error("path needs FROM and TO", NULL);
     if (a->db && !a->db[0])
         return usage_error("--db needs a PATH", NULL);
     return 0;
@@ -162,6 +174,86 @@ out:
     return rc;
 }
 
+/* `query path FROM TO`: rows TO bytes <- FROM bytes (qpath.h); as JSON
+ * lines, or one readable line each. */
+static int run_path(struct store *st, const struct args *a, const struct target *from, int64_t fobj,
+                    const struct target *to, int64_t tobj)
+{
+    struct query q;
+    struct qinfo qi;
+    struct qrows rows = { 0 };
+    int rc = 1;
+    query_init(&q, st, Q_BACKWARD);
+    qinfo_init(&qi, st);
+    if (query_path(&q, fobj, from->start, from->end, tobj, to->start, to->end, &rows) != 0) {
+        fprintf(stderr, "crosstag: query failed: %s\n", q.err);
+        goto out;
+    }
+    if (a->json) {
+        if (render_json(stdout, &qi, Q_BACKWARD, tobj, &rows) != 0) {
+            fprintf(stderr, "crosstag: %s\n", qi.err);
+            goto out;
+        }
+    } else {
+        const struct qobj *t = qinfo_obj(&qi, tobj), *f = qinfo_obj(&qi, fobj);
+        if (!t || !f) {
+            fprintf(stderr, "crosstag: %s\n", qi.err);
+            goto out;
+        }
+        if (!rows.n)
+            printf("no byte of %s:%s reached %s:%s\n", f->host, f->human, t->host, t->human);
+        for (size_t i = 0; i < rows.n; i++)
+            printf("%s:%s [%llu,%llu) <- %s:%s [%llu,%llu) (%s)\n", t->host, t->human,
+                   (unsigned long long)rows.v[i].start, (unsigned long long)rows.v[i].end,
+                   f->host, f->human, (unsigned long long)rows.v[i].ostart,
+                   (unsigned long long)rows.v[i].oend,
+                   rows.v[i].mode == CT_MODE_ALIGNED ? "aligned" : "all");
+    }
+    rc = fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+out:
+    qrows_free(&rows);
+    qinfo_free(&qi);
+    query_free(&q);
+    return rc;
+}
+
+/* Looks a file/stream target up; 1 found, else a message and 0/-1. */
+static int lookup(struct store *st, const char *db, const char *arg, const struct target *t,
+                  struct store_objinfo *oi)
+{
+    int r = find_target(st, t, oi);
+    if (r < 0)
+        fprintf(stderr, "crosstag: %s: %s\n", db, store_errmsg(st));
+    else if (r == 0) {
+        char *e = esc_bytes((const unsigned char *)arg, strlen(arg), ESC_HUMAN);
+        fprintf(stderr, "crosstag: no records for %s\n", e ? e : arg);
+        free(e);
+    }
+    return r;
+}
+
+static int cmd_path(struct store *st, const char *db, const struct args *a, const struct target *from)
+{
+    char err[512];
+    struct target to;
+    if (target_parse(a->target2, &to, err, sizeof err) != 0) {
+        char *e = esc_bytes((const unsigned char *)err, strlen(err), ESC_HUMAN);
+        fprintf(stderr, "crosstag: %s\n", e ? e : err);
+        free(e);
+        return 2;
+    }
+    int rc = 1;
+    struct store_objinfo fo = { 0 }, tobj = { 0 };
+    if (from->is_proc || to.is_proc)
+        fprintf(stderr, "crosstag: path takes files or streams, not processes\n"), rc = 2;
+    else if (lookup(st, db, a->target, from, &fo) == 1 && lookup(st, db, a->target2, &to, &tobj) == 1)
+        rc = run_path(st, a, from, fo.id, &to, tobj.id);
+    free(fo.name);
+    free(tobj.name);
+    target_free(&to);
+    return rc;
+}
+
 int cmd_query(int argc, char **argv)
 {
     struct args a;
@@ -200,8 +292,10 @@ int cmd_query(int argc, char **argv)
 
     struct store_objinfo oi = { 0 };
     int rc = 1;
-    r = t.is_proc ? 0 : find_target(st, &t, &oi);
-    if (t.is_proc) {
+    r = t.is_proc || a.path ? 0 : find_target(st, &t, &oi);
+    if (a.path) {
+        rc = cmd_path(st, db, &a, &t);
+    } else if (t.is_proc) {
         rc = query_process(st, a.dir, a.json, &t);
         if (fflush(stdout) != 0 || ferror(stdout)) {
             fprintf(stderr, "crosstag: writing the output: %s\n", strerror(errno));

@@ -60,6 +60,18 @@ compare cross-host-backward
 "$CT" query forward --db "$M" --json "$T/a/secret:110-120" >"$T/got" 2>"$T/err"
 j b "file:$T/b/out" 10 20 a "file:$T/a/secret" 110 120 >"$T/want"
 compare cross-host-forward
+# point to point: only the bytes that made the whole trip
+"$CT" query path --db "$M" --json "$T/a/secret:120-130" "$T/b/out" >"$T/got" 2>"$T/err"
+j b "file:$T/b/out" 20 30 a "file:$T/a/secret" 120 130 >"$T/want"
+compare path-part
+"$CT" query path --db "$M" --json "$T/a/other" "$T/b/out:0-65" >"$T/got" 2>"$T/err"
+j b "file:$T/b/out" 60 65 a "file:$T/a/other" 0 5 >"$T/want"
+compare path-clipped-both-ends
+"$CT" query path --db "$M" "$T/a/other" "$T/b/out:0-60" >"$T/got" 2>"$T/err"
+echo "no byte of a:file:$T/a/other reached b:file:$T/b/out" >"$T/want"
+compare path-none
+"$CT" query path --db "$M" "$T/a/other" >/dev/null 2>"$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q 'path needs FROM and TO' "$T/e" && pass path-one-target || fail path-one-target "exit $rc" "$T/e"
 # each host's own store alone stops at the stream
 "$CT" query backward --db "$DB_B" --json "$T/b/out" >"$T/got" 2>"$T/err"
 j b "file:$T/b/out" 0 70 b "$S" 0 70 >"$T/want"

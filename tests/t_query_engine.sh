@@ -400,7 +400,7 @@ expect_exit err_range_words 2 "bad range" backward --db "$DB" "real.txt:a-b"
 expect_exit err_range_half 2 "bad range" backward --db "$DB" "$G/c.txt:5"
 expect_exit err_range_beyond 2 "beyond its end" backward --db "$DB" "real.txt:3-12"
 expect_exit err_range_huge 2 "too large" backward --db "$DB" "real.txt:0-99999999999999999999"
-expect_exit err_direction 2 "backward or forward" sideways --db "$DB" real.txt
+expect_exit err_direction 2 "backward, forward or path" sideways --db "$DB" real.txt
 expect_exit err_no_target 2 "missing TARGET" backward --db "$DB"
 expect_exit err_folder 2 "folder" backward --db "$DB" "$T"
 expect_exit err_missing_db 1 "cannot open database" backward --db "$T/none.db" real.txt
