@@ -13,6 +13,7 @@
  * once with its hops; later it says "(shown above)".
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "ct_wire.h"
 #include "render.h"
@@ -23,6 +24,7 @@ struct tree {
     enum qdir dir;
     int whole;          /* the target is a whole object: its end is unknown */
     int proc;           /* a process target: the root's other bytes are not its business */
+    char bbox[200];     /* end_word_for()'s answer */
 };
 
 static void indent(struct tree *t, int depth)
@@ -42,6 +44,24 @@ static const char *end_word(const struct tree *t)
 }
 
 static int print_node(struct tree *t, struct qnode *n, int depth);
+
+/* Bytes that end in a network stream nobody tracked on the other side
+ * came from (went to) an untracked host: a black box, named by the far
+ * endpoint of `tcp:SRC>DST#ID` / `udp:SRC>DST`. */
+static const char *end_word_for(struct tree *t, const struct qobj *o)
+{
+    const char *n = o->human;
+    if (strncmp(n, "tcp:", 4) != 0 && strncmp(n, "udp:", 4) != 0)
+        return end_word(t);
+    const char *gt = strchr(n + 4, '>');
+    if (!gt)
+        return end_word(t);
+    const char *a = t->dir == Q_BACKWARD ? n + 4 : gt + 1;
+    size_t len = t->dir == Q_BACKWARD ? (size_t)(gt - a) : strcspn(a, "#");
+    snprintf(t->bbox, sizeof t->bbox, "%s untracked peer %.*s (black box)",
+             t->dir == Q_BACKWARD ? "sent by" : "received by", (int)len, a);
+    return t->bbox;
+}
 
 /* The object's name, and why its version began when the store knows. */
 static void name(struct tree *t, const struct qobj *o)
@@ -69,7 +89,7 @@ static int print_hop(struct tree *t, const struct qhop *h, int depth)
     name(t, o);
     fputc(' ', t->out);
     range(t, h->cstart, h->cend);
-    fprintf(t->out, ": %s\n", end_word(t));
+    fprintf(t->out, ": %s\n", end_word_for(t, o));
     return 0;
 }
 
@@ -122,7 +142,7 @@ static int print_node(struct tree *t, struct qnode *n, int depth)
         return 0;
     }
     if (n->all_term) {
-        fprintf(t->out, ": %s\n", end_word(t));
+        fprintf(t->out, ": %s\n", end_word_for(t, o));
         return 0;
     }
     if (n->shown) {
@@ -131,20 +151,22 @@ static int print_node(struct tree *t, struct qnode *n, int depth)
     }
     fputc('\n', t->out);
     n->shown = 1;
-    return print_body(t, n, depth + 1, end_word(t));
+    char word[200];     /* children reuse t->bbox */
+    snprintf(word, sizeof word, "%s", end_word_for(t, o));
+    return print_body(t, n, depth + 1, word);
 }
 
 static int render(struct tree *tp, struct qnode *root);
 
 int render_tree(FILE *out, struct qinfo *qi, enum qdir dir, struct qnode *root, int whole)
 {
-    struct tree t = { out, qi, dir, whole, 0 };
+    struct tree t = { .out = out, .qi = qi, .dir = dir, .whole = whole };
     return render(&t, root);
 }
 
 int render_tree_proc(FILE *out, struct qinfo *qi, enum qdir dir, struct qnode *root)
 {
-    struct tree t = { out, qi, dir, 1, 1 };
+    struct tree t = { .out = out, .qi = qi, .dir = dir, .whole = 1, .proc = 1 };
     return render(&t, root);
 }
 

@@ -77,6 +77,14 @@ compare path-none
 j b "file:$T/b/out" 0 70 b "$S" 0 70 >"$T/want"
 compare one-host-stops-at-stream
 
+# a stream nobody tracked the other end of: a black box named by its endpoint
+"$CT" query backward --db "$DB_B" "$T/b/out" >"$T/got" 2>"$T/err"
+grep -q "^    $S \[0,70): sent by untracked peer 10.9.0.1:4000 (black box)$" "$T/got" &&
+    pass black-box-backward || fail black-box-backward "no black box line" "$T/got"
+"$CT" query forward --db "$DA" "$T/a/secret" >"$T/got" 2>"$T/err"
+grep -q "^    $S \[0,60): received by untracked peer 10.9.0.2:5000 (black box)$" "$T/got" &&
+    pass black-box-forward || fail black-box-forward "no black box line" "$T/got"
+
 # ---- bad inputs: nothing merged, clear errors ----
 cp "$M" "$T/m.bak"
 echo "not a database" >"$T/junk.db"
