@@ -110,6 +110,34 @@ test_tcp() {
     expect_out resolve-b "$(net_ip b)" sh -c "'$CTNET' exec '$NET' a getent ahostsv4 b | awk 'NR == 1 { print \$1 }'"
 }
 
+# the benchmarks' programs (build/tests/netsend, netrecv) across the net
+test_progs() {
+    local d pid rc=0
+    d=$(net_dir b)/data
+    gen "$T/dgrams" 51200 11
+    on b "$PROGS/netrecv" udp 5101 1000 >"$d/udp.out" 2>"$T/.rx" &
+    pid=$!
+    wait_listen b 5101 udp || fail netrecv-udp "b never listened" "$T/.rx"
+    on a "$PROGS/netsend" udp "$(net_ip b -6)" 5101 512 <"$T/dgrams" 2>"$T/.tx" || rc=$?
+    wait "$pid" || rc=$?
+    if [ "$rc" -ne 0 ]; then cat "$T/.tx" "$T/.rx" >"$T/.diff"; fail netsend-udp "exit $rc" "$T/.diff"
+    else
+        expect_out netrecv-udp-count "datagrams 100 bytes 51200" cat "$T/.rx"
+        same_file netsend-udp "$T/dgrams" "$d/udp.out" && pass netsend-udp
+    fi
+    rc=0
+    on b "$PROGS/netrecv" tcp 5102 >"$d/tcp.out" 2>"$T/.rx" &
+    pid=$!
+    wait_listen b 5102 || fail netrecv-tcp "b never listened" "$T/.rx"
+    on a "$PROGS/netsend" tcp "$(net_ip b)" 5102 <"$T/payload" 2>"$T/.tx" || rc=$?
+    wait "$pid" || rc=$?
+    if [ "$rc" -ne 0 ]; then cat "$T/.tx" "$T/.rx" >"$T/.diff"; fail netsend-tcp "exit $rc" "$T/.diff"
+    else
+        expect_out netrecv-tcp-count "bytes 200000" cat "$T/.rx"
+        same_file netsend-tcp "$T/payload" "$d/tcp.out" && pass netsend-tcp
+    fi
+}
+
 test_state() {
     local h d
     for h in a b c; do
@@ -198,6 +226,7 @@ test_bad_input
 net_up 3 || finish
 test_up
 test_tcp
+test_progs
 test_state
 test_second_net
 test_down
