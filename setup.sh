@@ -26,8 +26,8 @@ fi
 # tests: the utilities and real programs the test suite runs under crosstag,
 #        python3 (test helpers), time (bench/)
 # test network (net/ctnet): iproute2 (namespaces, veth, bridge, ss), procps
-#        (sysctl), util-linux (unshare, setpriv), socat (traffic in tests and
-#        benches), nftables (byte counters in bench/bench_net.sh)
+#        (sysctl), util-linux (unshare, setpriv), socat (traffic in
+#        tests/t_testnet.sh), nftables (byte counters in bench/bench_net.sh)
 pkgs=(build-essential pkg-config valgrind libsqlite3-dev sqlite3 libjansson-dev
       coreutils sed mawk bsdextrautils util-linux gzip openssl git python3 time
       e2fsprogs iproute2 procps socat nftables)
