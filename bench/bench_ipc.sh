@@ -45,7 +45,7 @@ pipe() {
     # shellcheck disable=SC2046
     timeout "$LIMIT" $(wrap "$1") sh -c 'cat "$1" | cat > "$2"' sh "$IN" "$OUT" 2>"$W/err" || rc=$?
     t1=$(now)
-    finish_run "$rc" "$t0" "$t1"
+    finish_run "$rc" "$t0" "$t1" "pipe cat|cat"
 }
 
 # tcp MODE -> seconds from the sender's start to the receiver's end (the
@@ -69,14 +69,16 @@ tcp() {
     wait "$rpid" || rc=$?
     t1=$(now)
     cat "$W/rerr" >>"$W/err"
-    finish_run "$rc" "$t0" "$t1"
+    finish_run "$rc" "$t0" "$t1" "tcp loopback"
 }
 
-# finish_run RC T0 T1 — checks the output, cleans up, prints the seconds
+# finish_run RC T0 T1 LABEL — checks the output, cleans up, prints the seconds
 finish_run() {
     local ok=1
     [ "$1" -eq 0 ] || ok=0
     cmp -s "$IN" "$OUT" || { ok=0; echo "output differs from the input" >>"$W/err"; }
+    # after a crosstag run: the flow rows recorded (tracking was on)
+    [ -f "$W/db" ] && echo "crosstag recorded $(sqlite3 "$W/db" 'SELECT count(*) FROM flows' 2>/dev/null || echo '?') flow rows ($4)" >>"$W/rows"
     rm -f "$OUT" "$W"/db*
     if [ "$ok" -eq 1 ]; then awk -v a="$2" -v b="$3" 'BEGIN { printf "%.3f", b - a }'; else echo fail; fi
 }
@@ -101,5 +103,6 @@ for test in pipe tcp; do
         "$(ratio "${S[none]}" "${S[native]}")" "$(ratio "${S[crosstag]}" "${S[native]}")" \
         "$(ratio "${S[crosstag]}" "${S[none]}")"
 done
+[ -s "$W/rows" ] && cat "$W/rows"
 [ -s "$W/failures" ] && cat "$W/failures"
 exit 0

@@ -34,7 +34,7 @@ TPORT=7001 UPORT=7002
     { echo "usage: sudo bash bench/bench_net.sh [SIZE_MB [DATAGRAMS]]" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (the test network is made of network namespaces)" >&2; exit 1; }
 for f in "$CT" "$SEND" "$RECV"; do [ -x "$f" ] || { echo "bench: $f missing (run make)" >&2; exit 1; }; done
-for c in valgrind nft ss; do command -v "$c" >/dev/null || { echo "bench: $c missing (bash setup.sh)" >&2; exit 1; }; done
+for c in valgrind nft ss sqlite3; do command -v "$c" >/dev/null || { echo "bench: $c missing (bash setup.sh)" >&2; exit 1; }; done
 if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 LIMIT=${BENCH_TIMEOUT:-1800}     # seconds per measured command: a hang guard
 
@@ -90,6 +90,16 @@ wrap() {
     esac
 }
 
+# db_rows PROTO — after a crosstag run: the flow rows each host's database holds
+db_rows() {
+    local h n out=""
+    for h in a b; do
+        n=$(sqlite3 "$CTNET_ROOT/$NET/$h/crosstag.db" 'SELECT count(*) FROM flows' 2>/dev/null) || n='?'
+        out+=" $h ${n:-?},"
+    done
+    echo "crosstag recorded $1 flow rows:${out%,}" >>"$W/rows"
+}
+
 # counter NAME -> "packets bytes"
 counter() { ip netns exec "$NET-a" nft list counter inet ctbench "$1" | awk '/packets/ { print $2, $4 }'; }
 reset_counters() { ip netns exec "$NET-a" nft reset counters table inet ctbench >/dev/null; }
@@ -120,6 +130,7 @@ run_tcp() {
     t1=$(now)
     cat "$W/rerr" >>"$W/err"
     cmp -s "$AD/tcp.bin" "$BD/recv.bin" || { rc=1; echo "b received other bytes than a sent" >>"$W/err"; }
+    [ "$m" = crosstag ] && db_rows TCP
     rm -f "$BD/recv.bin" "$AD"/crosstag.db* "$BD"/crosstag.db*
     [ "$rc" -eq 0 ] || { echo fail; return; }
     read -r op ob < <(counter out_all); read -r ip_ ib < <(counter in_all)
@@ -146,6 +157,7 @@ run_udp() {
     [ "$rc" -eq 0 ] || kill "$rpid" 2>/dev/null
     wait "$rpid" || rc=$?
     cat "$W/rerr" >>"$W/err"
+    [ "$m" = crosstag ] && db_rows UDP
     rm -f "$AD"/crosstag.db* "$BD"/crosstag.db*
     [ "$rc" -eq 0 ] || { echo fail; return; }
     read -r op ob < <(counter out_all); read -r ip_ ib < <(counter in_all)
@@ -196,5 +208,6 @@ for m in "${modes[@]}"; do
     printf '%-9s %9s %10s %12s %12s %11s %9s %10s\n' "$m" "$s" "$sent" "$pay" "$wb" "$xb" "$ov" "$rx"
 done
 echo "(seconds: the sender's; wire-bytes: IP bytes a sent and received; overhead: wire bytes against native; received: datagrams b got before 3 s of silence)"
+[ -s "$W/rows" ] && cat "$W/rows"
 [ -s "$W/failures" ] && cat "$W/failures"
 exit 0
