@@ -201,6 +201,10 @@ test_down() {
     expect_out down-no-hosts-file "" sh -c "ls -d /etc/netns/$NET-* 2>/dev/null || true"
     expect_out down-no-state "" sh -c "ls -d '$CTNET_ROOT/$NET' 2>/dev/null || true"
     expect_out down-again "ctnet: net $NET: nothing to take down" "$CTNET" down "$NET"
+    # a folder ctnet did not make is never removed
+    mkdir -p "$CTNET_ROOT/foreign/keep"
+    "$CTNET" down foreign >/dev/null 2>&1
+    expect_out down-foreign-folder "$CTNET_ROOT/foreign/keep" sh -c "ls -d '$CTNET_ROOT/foreign/keep'"
 
     # an up killed after making the switch, host a and half of host b
     local half=ct$$h rc
