@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/netlib.sh — test networks (net/ctnet) for tests; source it after
 # tests/lib.sh.  Every net is taken down at exit, also after a failed check
 # (lib.sh's on_cleanup), and its state lives under $T.
