@@ -25,9 +25,12 @@ fi
 #        store), jansson (JSON output), pkg-config
 # tests: the utilities and real programs the test suite runs under crosstag,
 #        python3 (test helpers), time (bench/)
+# test network (net/ctnet): iproute2 (namespaces, veth, bridge, ss), procps
+#        (sysctl), util-linux (unshare, setpriv), socat (traffic in
+#        tests/t_testnet.sh), nftables (byte counters in bench/bench_net.sh)
 pkgs=(build-essential pkg-config valgrind libsqlite3-dev sqlite3 libjansson-dev
       coreutils sed mawk bsdextrautils util-linux gzip openssl git python3 time
-      e2fsprogs)
+      e2fsprogs iproute2 procps socat nftables)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
