@@ -145,10 +145,7 @@ static int run(struct store *st, const struct args *a, const struct target *t, i
         fprintf(stderr, "crosstag: query failed: %s\n", q.err);
         goto out;
     }
-    if (q.hit_depth)
-        fprintf(stderr, "crosstag: warning: chains longer than %d hops were cut there\n", Q_MAX_DEPTH);
-    if (q.hit_budget)
-        fprintf(stderr, "crosstag: warning: the query grew too large; some paths were not followed\n");
+    query_warn_cuts(&q);
     if (a->json) {
         if (query_rows(&q, root, &rows) != 0) {
             fprintf(stderr, "crosstag: query failed: %s\n", q.err);

@@ -135,10 +135,7 @@ static int one_object(struct store *st, struct qinfo *qi, enum qdir dir, int jso
         fprintf(stderr, "crosstag: query failed: %s\n", q.err);
         goto out;
     }
-    if (q.hit_depth)
-        fprintf(stderr, "crosstag: warning: chains longer than %d hops were cut there\n", Q_MAX_DEPTH);
-    if (q.hit_budget)
-        fprintf(stderr, "crosstag: warning: the query grew too large; some paths were not followed\n");
+    query_warn_cuts(&q);
     if (json) {
         if (query_rows(&q, root, rows) != 0) {
             fprintf(stderr, "crosstag: query failed: %s\n", q.err);

@@ -364,3 +364,11 @@ void query_free(struct query *q)
     q->memo = q->extra = NULL;
     q->memo_cap = q->memo_n = q->extra_n = q->extra_cap = 0;
 }
+
+void query_warn_cuts(const struct query *q)
+{
+    if (q->hit_depth)
+        fprintf(stderr, "crosstag: warning: chains longer than %d hops were cut there\n", Q_MAX_DEPTH);
+    if (q->hit_budget)
+        fprintf(stderr, "crosstag: warning: the query grew too large; some paths were not followed\n");
+}

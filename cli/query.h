@@ -92,6 +92,8 @@ struct query {
 
 void query_init(struct query *q, struct store *st, enum qdir dir);
 void query_free(struct query *q);
+/* Tells stderr when the walk was cut (depth, size): the answer is partial. */
+void query_warn_cuts(const struct query *q);
 
 /* Builds the tree for bytes [start, end) of obj.  NULL on error (q->err). */
 struct qnode *query_run(struct query *q, int64_t obj, uint64_t start, uint64_t end);

@@ -19,13 +19,7 @@ static void mark(Int fd)
     if (fd < nwritten && written[fd]) return;
     struct ct_obj *o = obj_for_fd(fd);
     if (!o || o->kind != CT_OBJ_FILE) return;
-    if (fd >= nwritten) {
-        Int n = nwritten ? nwritten : 64;
-        while (n <= fd) n *= 2;
-        written = VG_(realloc)("ct.written", written, n * sizeof *written);
-        VG_(memset)(written + nwritten, 0, (n - nwritten) * sizeof *written);
-        nwritten = n;
-    }
+    written = ct_grow(written, &nwritten, fd, sizeof *written, "ct.written");
     written[fd] = True;
 }
 

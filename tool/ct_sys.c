@@ -19,3 +19,14 @@ ULong ct_now_ns(void)
     ct_syscall(__NR_clock_gettime, 0 /* CLOCK_REALTIME */, (UWord)&ts, 0, 0, 0, 0);
     return (ULong)ts.sec * 1000000000ULL + (ULong)ts.nsec;
 }
+
+void *ct_grow(void *v, Int *n, Int need, SizeT elem, const HChar *cc)
+{
+    if (need < *n) return v;
+    Int m = *n ? *n : 64;
+    while (m <= need) m *= 2;
+    v = VG_(realloc)(cc, v, (SizeT)m * elem);
+    VG_(memset)((UChar *)v + (SizeT)*n * elem, 0, (SizeT)(m - *n) * elem);
+    *n = m;
+    return v;
+}

@@ -35,5 +35,8 @@ extern struct ct_options ct_opt;
 /* ---- raw syscalls (ct_sys.c): the core exports VG_(do_syscall) ---- */
 SysRes ct_syscall(UWord nr, UWord a1, UWord a2, UWord a3, UWord a4, UWord a5, UWord a6);
 ULong  ct_now_ns(void);            /* CLOCK_REALTIME in ns */
+/* Grows the array v of *n elements of size elem (zero-filled, doubling
+ * from 64) until index `need` fits; returns it. */
+void  *ct_grow(void *v, Int *n, Int need, SizeT elem, const HChar *cc);
 
 #endif
