@@ -12,6 +12,7 @@ all:
 
 include tool/tool.mk
 include cli/cli.mk
+include bpf/bpf.mk
 include tests/tests.mk
 
 test: all

@@ -18,6 +18,7 @@ static void usage(FILE *out)
           "                                 where TARGET's bytes came from / went to\n"
           "  agent [run|start|stop|status]  the per-host agent that stores records\n"
           "  db merge [--db OUT] IN...      combine the stores of several hosts\n"
+          "  bpf attach|detach|status        the eBPF program naming TCP connections (root)\n"
           "\n"
           "options:\n"
           "  -h, --help       show this help (crosstag COMMAND --help for a command)\n"
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
         return cmd_agent(argc - 1, argv + 1);
     if (strcmp(cmd, "db") == 0)
         return cmd_db(argc - 1, argv + 1);
+    if (strcmp(cmd, "bpf") == 0)
+        return cmd_bpf(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

@@ -467,11 +467,27 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h ^ (h >> 33);
 }
 
-/* Non-file objects without an inode (ttys, devices seen by name) are
- * identified by name; everything else by (dev, ino). */
+/* A direction of a socket connection ("tcp:A>B#ID", "udp:A>B",
+ * "unix:S>R"): both ends name it alike, so it is one object per (host,
+ * name), whatever inode either end's socket has. */
+static int stream_name(const struct store_obj *o)
+{
+    static const char *const pre[] = { "tcp:", "udp:", "unix:" };
+    if (o->kind != CT_OBJ_SOCKET)
+        return 0;
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
+        size_t n = strlen(pre[i]);
+        if (o->name_len > n && memcmp(o->name, pre[i], n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Socket directions and non-file objects without an inode (ttys, devices
+ * seen by name) are identified by name; everything else by (dev, ino). */
 static int by_name(const struct store_obj *o)
 {
-    return o->kind != CT_OBJ_FILE && o->ino == 0;
+    return stream_name(o) || (o->kind != CT_OBJ_FILE && o->ino == 0);
 }
 
 static uint64_t obj_hash(const struct store_obj *o)

@@ -68,6 +68,53 @@ static struct ct_obj *obj_find(UInt kind, ULong dev, ULong ino)
     return NULL;
 }
 
+/* Named objects by name: a hash of handles (open addressing, grows). */
+static UInt *named_tab;
+static UInt named_cap, named_n;
+
+static UInt name_hash(const HChar *s)
+{
+    UInt h = 2166136261u;
+    for (; *s; s++) h = (h ^ (UChar)*s) * 16777619u;
+    return h;
+}
+
+static void named_put(struct ct_obj *o)
+{
+    if (2 * (named_n + 1) > named_cap) {
+        UInt ocap = named_cap, *old = named_tab;
+        named_cap = named_cap ? 2 * named_cap : 64;
+        named_tab = VG_(calloc)("ct.named", named_cap, sizeof *named_tab);
+        named_n = 0;
+        for (UInt i = 0; i < ocap; i++)
+            if (old[i]) named_put(objs[old[i] - 1]);
+        if (old) VG_(free)(old);
+    }
+    UInt i = name_hash(o->name) & (named_cap - 1);
+    while (named_tab[i]) i = (i + 1) & (named_cap - 1);
+    named_tab[i] = o->handle;
+    named_n++;
+}
+
+struct ct_obj *obj_named(UInt kind, const HChar *name)
+{
+    if (named_cap) {
+        for (UInt i = name_hash(name) & (named_cap - 1); named_tab[i]; i = (i + 1) & (named_cap - 1)) {
+            struct ct_obj *o = objs[named_tab[i] - 1];
+            if (o->kind == kind && VG_(strcmp)(o->name, name) == 0) return o;
+        }
+    }
+    struct ct_obj *o = obj_add();
+    o->kind = kind;
+    o->is_source = True;
+    o->flags = CT_OBJF_SOURCE;
+    o->time_ns = ct_now_ns();
+    o->name_len = (UInt)VG_(strlen)(name);
+    o->name = VG_(strdup)("ct.objname", name);
+    named_put(o);
+    return o;
+}
+
 void obj_redeclare_all(void)
 {
     for (UInt i = 0; i < nobjs; i++) {

@@ -26,6 +26,10 @@ struct ct_obj *obj_for_fd(Int fd);
 /* The file behind fd starts a new version (created, O_TRUNC, ftruncate 0). */
 struct ct_obj *obj_new_version(Int fd);
 struct ct_obj *obj_by_handle(UInt handle);
+/* The object named `name` (a socket direction: "tcp:...", "udp:...",
+ * "unix:..."), created on first use.  Such objects have no inode: the store
+ * identifies them by (host, name), so both ends of a connection share one. */
+struct ct_obj *obj_named(UInt kind, const HChar *name);
 void obj_declare(struct ct_obj *o);     /* send it, once per connection */
 void fd_forget(Int fd);
 void fd_forget_from(Int lowfd, Int highfd);

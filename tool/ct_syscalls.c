@@ -8,8 +8,9 @@
  *
  * Offsets: for seekable files the kernel's file position after the call
  * (lseek(fd, 0, SEEK_CUR) - bytes) — exact for lseek, O_APPEND and dup'd
- * descriptors sharing one open file description; for pipes, sockets and
- * terminals a byte counter per object and direction.
+ * descriptors sharing one open file description; for pipes and terminals
+ * a byte counter per object and direction; sockets are named and counted
+ * per direction of each connection in ct_sockets.c (io_obj).
  *
  * The core clears the shadow of every byte a syscall writes (post_mem_write
  * in ct_main.c) before these post handlers run, so a read from a non-source
@@ -17,6 +18,7 @@
  */
 #include "ct_syscalls.h"
 #include "ct_objects.h"
+#include "ct_sockets.h"
 #include "ct_emit.h"
 #include "ct_labels.h"
 #include "ct_shadow.h"
@@ -77,16 +79,33 @@ static ULong stream_start(Int fd, struct ct_obj *o, ULong n, Bool reading, Bool 
     return s;
 }
 
-/* A read-like call put n bytes from fd at buf (consume: the stream moved). */
-static void source_read(Int fd, Addr buf, ULong n, Bool consume)
+/* The object n bytes just moved through fd belong to, and the offset of
+ * the first (*off).  Sockets: the direction of the connection (ct_sockets.c;
+ * addr/addrlen the peer address a datagram call named, or 0). */
+static struct ct_obj *io_obj(Int fd, ULong n, Bool reading, Bool advance, Addr addr, UInt addrlen,
+                             ULong *off)
 {
     struct ct_obj *o = obj_for_fd(fd);
-    if (!o || n == 0) return;
-    if (!o->is_source) {                 /* no labels: just keep stream offsets */
-        if (!o->seekable && consume) o->rd_off += n;
-        return;
-    }
-    label_bytes(o, buf, n, stream_start(fd, o, n, True, consume));
+    if (!o) return NULL;
+    if (o->kind == CT_OBJ_SOCKET && !o->seekable)
+        return sock_io(fd, o, reading, advance, n, addr, addrlen, off);
+    *off = stream_start(fd, o, n, reading, advance);
+    return o;
+}
+
+/* The address length a call left at ptr (a socklen_t *), 0 without one. */
+static UInt addrlen_at(UWord ptr)
+{
+    return ptr ? *(const UInt *)ptr : 0;
+}
+
+/* A read-like call put n bytes from fd at buf (consume: the stream moved). */
+static void source_read(Int fd, Addr buf, ULong n, Bool consume, Addr addr, UInt addrlen)
+{
+    if (n == 0) return;
+    ULong off;
+    struct ct_obj *o = io_obj(fd, n, True, consume, addr, addrlen, &off);
+    if (o) label_bytes(o, buf, n, off);
 }
 
 static void label_iov(struct ct_obj *o, const struct vki_iovec *iov, ULong cnt, ULong n, ULong off)
@@ -164,23 +183,30 @@ static void sink_bytes(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysn
     sink_bytes_skip(o, off, buf, n, sysno, 0);
 }
 
-/* A write-like call moved n bytes from memory to fd. */
-static void sink_fd(Int fd, Addr buf, ULong n, UInt sysno)
+/* A write-like call moved n bytes from memory to fd (addr: a datagram's
+ * destination, or 0). */
+static void sink_fd(Int fd, Addr buf, ULong n, UInt sysno, Addr addr, UInt addrlen)
 {
     struct ct_obj *o = obj_for_fd(fd);
     if (!o || n == 0) return;
     if (!sh_any(buf, n)) {               /* fast path: nothing labelled */
-        if (!o->seekable) o->wr_off += n;
+        ULong off;
+        if (o->kind == CT_OBJ_SOCKET) io_obj(fd, n, False, True, addr, addrlen, &off);
+        else if (!o->seekable) o->wr_off += n;
         return;
     }
-    sink_bytes(o, stream_start(fd, o, n, False, True), buf, n, sysno);
+    ULong off;
+    o = io_obj(fd, n, False, True, addr, addrlen, &off);
+    if (o) sink_bytes(o, off, buf, n, sysno);
 }
 
-static void sink_iov(Int fd, const struct vki_iovec *iov, ULong cnt, ULong n, UInt sysno, Bool has_off, ULong off)
+static void sink_iov(Int fd, const struct vki_iovec *iov, ULong cnt, ULong n, UInt sysno, Bool has_off, ULong off,
+                     Addr addr, UInt addrlen)
 {
     struct ct_obj *o = obj_for_fd(fd);
     if (!o || n == 0) return;
-    if (!has_off) off = stream_start(fd, o, n, False, True);
+    if (!has_off) o = io_obj(fd, n, False, True, addr, addrlen, &off);
+    if (!o) return;
     for (ULong k = 0; k < cnt && n; k++) {
         ULong take = iov[k].iov_len < n ? iov[k].iov_len : n;
         if (sh_any((Addr)iov[k].iov_base, take)) sink_bytes(o, off, (Addr)iov[k].iov_base, take, sysno);
@@ -195,8 +221,9 @@ static void kernel_copy(Int in_fd, Bool has_in, ULong in_off, Bool consume_in,
 {
     struct ct_obj *in = obj_for_fd(in_fd), *out = obj_for_fd(out_fd);
     if (!in || !out || n == 0) return;
-    if (!has_in) in_off = stream_start(in_fd, in, n, True, consume_in);
-    if (!has_out) out_off = stream_start(out_fd, out, n, False, True);
+    if (!has_in) in = io_obj(in_fd, n, True, consume_in, 0, 0, &in_off);
+    if (!has_out) out = io_obj(out_fd, n, False, True, 0, 0, &out_off);
+    if (!in || !out) return;
     if (!in->is_source) return;
     em_flow(out->handle, out_off, n, in->handle, in_off, n, CT_MODE_ALIGNED, ct_now_ns(), sysno);
     em_flush();
@@ -265,6 +292,9 @@ void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
     case __NR_close:
         fd_forget((Int)A(0));
         break;
+    case __NR_connect:                   /* before: a non-blocking connect "fails" EINPROGRESS */
+        sock_set_role((Int)A(0), True, False);
+        break;
     case __NR_munmap:
         sink_shmaps(A(0), A(1), True);
         break;
@@ -285,47 +315,51 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
     ULong r = sr_Res(res);
     Int fd = (Int)A(0);
     struct ct_obj *o;
+    ULong off;
     em_set_sink_time(p->t_pre);
     os_post(sysno, args, r);
 
     switch (sysno) {
     /* ---- sources ---- */
     case __NR_read:
-        source_read(fd, A(1), r, True);
+        source_read(fd, A(1), r, True, 0, 0);
         break;
     case __NR_pread64:
         if ((o = obj_for_fd(fd))) label_bytes(o, A(1), r, A(3));
         break;
     case __NR_readv:
-        if ((o = obj_for_fd(fd)) && r)
-            label_iov(o, (const struct vki_iovec *)A(1), A(2), r, stream_start(fd, o, r, True, True));
+        if (r && (o = io_obj(fd, r, True, True, 0, 0, &off)))
+            label_iov(o, (const struct vki_iovec *)A(1), A(2), r, off);
         break;
     case __NR_preadv:
         if ((o = obj_for_fd(fd))) label_iov(o, (const struct vki_iovec *)A(1), A(2), r, A(3));
         break;
     case __NR_preadv2:
-        if ((o = obj_for_fd(fd)) && r) {
-            Bool cur = (Long)A(3) == -1;       /* -1: the current file position */
-            label_iov(o, (const struct vki_iovec *)A(1), A(2), r,
-                      cur ? stream_start(fd, o, r, True, True) : A(3));
-        }
+        if (!r) break;
+        if ((Long)A(3) == -1) o = io_obj(fd, r, True, True, 0, 0, &off);   /* the current position */
+        else o = obj_for_fd(fd), off = A(3);
+        if (o) label_iov(o, (const struct vki_iovec *)A(1), A(2), r, off);
         break;
     case __NR_recvfrom:
-        source_read(fd, A(1), r, !(A(3) & CT_MSG_PEEK));
+        source_read(fd, A(1), r, !(A(3) & CT_MSG_PEEK), A(4), A(4) ? addrlen_at(A(5)) : 0);
         break;
     case __NR_recvmsg:
-        if ((o = obj_for_fd(fd)) && r) {
+        if (r) {
             const struct vki_msghdr *m = (const struct vki_msghdr *)A(1);
-            label_iov(o, m->msg_iov, m->msg_iovlen, r, stream_start(fd, o, r, True, !(A(2) & CT_MSG_PEEK)));
+            o = io_obj(fd, r, True, !(A(2) & CT_MSG_PEEK), (Addr)m->msg_name,
+                       m->msg_name ? m->msg_namelen : 0, &off);
+            if (o) label_iov(o, m->msg_iov, m->msg_iovlen, r, off);
         }
         break;
     case __NR_recvmmsg:
-        if ((o = obj_for_fd(fd))) {
+        {
             const struct vki_mmsghdr *mv = (const struct vki_mmsghdr *)A(1);
             for (ULong k = 0; k < r; k++) {
+                const struct vki_msghdr *m = &mv[k].msg_hdr;
                 ULong n = mv[k].msg_len;
-                label_iov(o, mv[k].msg_hdr.msg_iov, mv[k].msg_hdr.msg_iovlen, n,
-                          stream_start(fd, o, n, True, True));
+                o = io_obj(fd, n, True, !(A(3) & CT_MSG_PEEK), (Addr)m->msg_name,
+                           m->msg_name ? m->msg_namelen : 0, &off);
+                if (o) label_iov(o, m->msg_iov, m->msg_iovlen, n, off);
             }
         }
         break;
@@ -344,7 +378,7 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
 
     /* ---- sinks ---- */
     case __NR_write:
-        sink_fd(fd, A(1), r, sysno);
+        sink_fd(fd, A(1), r, sysno, 0, 0);
         em_flush();
         break;
     case __NR_pwrite64:
@@ -352,31 +386,35 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
         em_flush();
         break;
     case __NR_writev:
-        sink_iov(fd, (const struct vki_iovec *)A(1), A(2), r, sysno, False, 0);
+        sink_iov(fd, (const struct vki_iovec *)A(1), A(2), r, sysno, False, 0, 0, 0);
         em_flush();
         break;
     case __NR_pwritev:
-        sink_iov(fd, (const struct vki_iovec *)A(1), A(2), r, sysno, True, A(3));
+        sink_iov(fd, (const struct vki_iovec *)A(1), A(2), r, sysno, True, A(3), 0, 0);
         em_flush();
         break;
     case __NR_pwritev2:
-        sink_iov(fd, (const struct vki_iovec *)A(1), A(2), r, sysno, (Long)A(3) != -1, A(3));
+        sink_iov(fd, (const struct vki_iovec *)A(1), A(2), r, sysno, (Long)A(3) != -1, A(3), 0, 0);
         em_flush();
         break;
     case __NR_sendto:
-        sink_fd(fd, A(1), r, sysno);
+        sink_fd(fd, A(1), r, sysno, A(4), A(4) ? (UInt)A(5) : 0);
         em_flush();
         break;
     case __NR_sendmsg: {
         const struct vki_msghdr *m = (const struct vki_msghdr *)A(1);
-        sink_iov(fd, m->msg_iov, m->msg_iovlen, r, sysno, False, 0);
+        sink_iov(fd, m->msg_iov, m->msg_iovlen, r, sysno, False, 0, (Addr)m->msg_name,
+                 m->msg_name ? m->msg_namelen : 0);
         em_flush();
         break;
     }
     case __NR_sendmmsg: {
         const struct vki_mmsghdr *mv = (const struct vki_mmsghdr *)A(1);
-        for (ULong k = 0; k < r; k++)
-            sink_iov(fd, mv[k].msg_hdr.msg_iov, mv[k].msg_hdr.msg_iovlen, mv[k].msg_len, sysno, False, 0);
+        for (ULong k = 0; k < r; k++) {
+            const struct vki_msghdr *m = &mv[k].msg_hdr;
+            sink_iov(fd, m->msg_iov, m->msg_iovlen, mv[k].msg_len, sysno, False, 0, (Addr)m->msg_name,
+                     m->msg_name ? m->msg_namelen : 0);
+        }
         em_flush();
         break;
     }
@@ -420,13 +458,18 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
         const Int *fds = (const Int *)(sysno == __NR_socketpair ? A(3) : A(0));
         fd_forget(fds[0]);
         fd_forget(fds[1]);
+        if (sysno == __NR_socketpair) sock_pair(fds[0], fds[1]);
         break;
     }
+    case __NR_connect:
+        sock_set_role(fd, True, True);
+        break;
     case __NR_dup: case __NR_fcntl: case __NR_socket: case __NR_accept: case __NR_accept4:
     case __NR_eventfd2: case __NR_memfd_create: case __NR_epoll_create1: case __NR_signalfd4:
     case __NR_timerfd_create: case __NR_inotify_init1: case __NR_openat2:
         if (sysno != __NR_fcntl || A(1) == VKI_F_DUPFD || A(1) == VKI_F_DUPFD_CLOEXEC)
             fd_forget((Int)r);
+        if (sysno == __NR_accept || sysno == __NR_accept4) sock_set_role((Int)r, False, True);
         break;
     default:
         break;

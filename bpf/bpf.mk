@@ -1,0 +1,25 @@
+# bpf/bpf.mk — the eBPF component (tcpid.bpf.c, built with clang; its libbpf
+# skeleton made by bpftool) and its loader tcpid.c, linked into crosstag
+# (crosstag bpf attach|detach|status; crosstagd calls tcpid_attach).
+BPF_CLANG ?= clang
+BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+BPF_OUT   := $(BUILD)/obj/bpf
+TCPID_OBJ := $(BPF_OUT)/tcpid.o
+BPF_ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+
+$(BPF_OUT)/tcpid.bpf.o: bpf/tcpid.bpf.c bpf/tcpid.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -O2 -g -Wall -target bpf -I$(BPF_ARCH_INC) -Ibpf -c $< -o $@
+
+$(BPF_OUT)/tcpid.skel.h: $(BPF_OUT)/tcpid.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(TCPID_OBJ): bpf/tcpid.c bpf/tcpid.h $(BPF_OUT)/tcpid.skel.h
+	$(CC) $(STD) $(WARN) $(CFLAGS) -Ibpf -I$(BPF_OUT) -c -o $@ $<
+
+# the tracker reads the map with the layout tcpid.h declares
+$(BUILD)/obj/tool/ct_sockets.o: bpf/tcpid.h
+
+$(BUILD)/bin/crosstag: $(TCPID_OBJ)
+CLI_OBJS += $(TCPID_OBJ)
+CLI_LIBS += -lbpf
