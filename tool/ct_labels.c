@@ -40,8 +40,12 @@ UInt lab_alloc(UInt handle, ULong off, ULong n, ULong time_ns, Bool *coarse)
         && prev->base + prev->len == next_label && prev->off + prev->len == off
         && (ULong)prev->len + n < 0x80000000ULL) {
         /* A sequential read loop continues the previous chunk: one chunk per
-         * contiguous run, not per read() (the run keeps its first read time). */
+         * contiguous run, not per read().  The run takes its latest read
+         * time (as the store does when it merges rows): on a stream the later
+         * bytes were written after the first read, and a backward query
+         * counts only writes made before the read time. */
         UInt base = next_label;
+        prev->time_ns = time_ns;
         prev->len += (UInt)n;
         next_label += (UInt)n;
         return base;
