@@ -289,8 +289,28 @@ int cmd_query(int argc, char **argv)
 
     struct store_objinfo oi = { 0 };
     int rc = 1;
-    r = t.is_proc || a.path ? 0 : find_target(st, &t, &oi);
-    if (a.path) {
+    if (t.endpoint && !a.path) {                 /* every stream into tcp:/udp:IP:PORT, one after the other */
+        char kind[5] = { 0 };
+        memcpy(kind, t.name, 4);
+        int64_t *ids;
+        size_t n;
+        r = store_find_streams_to(st, kind, (const char *)t.name + 4, &ids, &n);
+        if (r < 0)
+            fprintf(stderr, "crosstag: %s: %s\n", db, store_errmsg(st));
+        else if (n == 0)
+            fprintf(stderr, "crosstag: no records for %s\n", a.target);
+        if (r == 0 && n)
+            rc = 0;
+        for (size_t i = 0; r == 0 && i < n; i++)
+            if (run(st, &a, &t, ids[i]) != 0)
+                rc = 1;
+        free(ids);
+        r = -2;                       /* done */
+    } else {
+        r = t.is_proc || a.path ? 0 : find_target(st, &t, &oi);
+    }
+    if (r == -2) {
+    } else if (a.path) {
         rc = cmd_path(st, db, &a, &t);
     } else if (t.is_proc) {
         rc = query_process(st, a.dir, a.json, &t);

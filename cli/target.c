@@ -197,6 +197,56 @@ static int missing(struct target *t, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* "IP:PORT" or "[IPv6]:PORT", PORT decimal: 1 yes, 0 no. */
+static int is_endpoint(const char *s, size_t n)
+{
+    const char *end = s + n, *colon;
+    if (n && s[0] == '[') {
+        const char *rb = memchr(s, ']', n);
+        if (!rb || rb + 1 >= end || rb[1] != ':')
+            return 0;
+        colon = rb + 1;
+    } else {
+        colon = NULL;
+        for (const char *p = s; p < end; p++)
+            if (*p == ':')
+                colon = p;
+        if (!colon || colon == s || memchr(s, ':', (size_t)(colon - s)))
+            return 0;
+    }
+    uint64_t port;
+    return parse_u64(colon + 1, (size_t)(end - colon - 1), &port) == 1 && port <= 65535;
+}
+
+/* "tcp:IP:PORT[:START-END]" (likewise udp:): every stream into the endpoint. */
+static int endpoint(const char *arg, struct target *t, char *err, size_t errlen, int *done)
+{
+    *done = 0;
+    size_t k = strncmp(arg, "tcp:", 4) == 0 || strncmp(arg, "udp:", 4) == 0 ? 4 : 0;
+    if (!k || strchr(arg, '>'))
+        return 0;
+    const char *body = arg + k, *last = strrchr(body, ':');
+    size_t n = strlen(body);
+    if (last && strchr(last, '-') && last > body && is_endpoint(body, (size_t)(last - body))) {
+        int r = parse_range(last + 1, &t->start, &t->end);
+        if (r <= 0 || t->start > t->end)
+            return fail(err, errlen, "bad range '%s' in TARGET %s", last + 1, arg);
+        t->whole = 0;
+        n = (size_t)(last - body);
+    } else if (!is_endpoint(body, n)) {
+        return 0;
+    }
+    char *name = strndup(arg, k + n);
+    if (!name)
+        return fail(err, errlen, "out of memory%s%s", "", "");
+    t->name = (unsigned char *)name;
+    t->name_len = k + n;
+    t->kind = CT_OBJ_SOCKET;
+    t->endpoint = 1;
+    *done = 1;
+    return 0;
+}
+
 static int parse(const char *arg, struct target *t, char *err, size_t errlen)
 {
     t->start = 0;
@@ -210,6 +260,9 @@ static int parse(const char *arg, struct target *t, char *err, size_t errlen)
         return existing(t, arg, &st, err, errlen);
     if (strncmp(arg, "pid:", 4) == 0)
         return target_parse_pid(arg + 4, t, err, errlen);
+    int done;
+    if (endpoint(arg, t, err, errlen, &done) != 0 || done)
+        return done ? 0 : -1;
 
     /* split off ":START-END"; a stored object name keeps its own colon */
     const char *colon = strrchr(arg + kind_prefix(arg), ':');

@@ -3,7 +3,9 @@
  * whole names an existing file is that whole file, colon or not.  Paths
  * are made absolute: realpath of an existing file, else from the current
  * folder.  An argument starting with an object kind ("file:", "pipe:",
- * "socket:"...) that names no file is taken as a stored object name. */
+ * "socket:"...) that names no file is taken as a stored object name.
+ * "tcp:IP:PORT" and "udp:IP:PORT" (IPv6 "[IP]:PORT") without a '>' name an
+ * endpoint: every stream into it (its objects are "tcp:SRC>IP:PORT#ID"). */
 #ifndef CT_TARGET_H
 #define CT_TARGET_H
 
@@ -21,6 +23,8 @@ struct target {
     int is_proc, have_start;
     int32_t pid;
     uint64_t start_ticks;
+    int endpoint;           /* "tcp:IP:PORT" / "udp:IP:PORT": every stream into it;
+                               name holds it as given, kind prefix included */
 };
 
 /* Parses the part after "pid:" (target_pid.c).  0, or -1 with err. */

@@ -98,6 +98,11 @@ int store_object_info(struct store *s, int64_t id, struct store_objinfo *out);
  * than "a tracked process created or truncated it": *note is a malloc'd
  * string, or NULL.  0, -1. */
 int store_object_note(struct store *s, int64_t id, char **note);
+/* Every socket direction into an endpoint: kind "tcp:" or "udp:", endpoint
+ * "IP:PORT" ("[IPv6]:PORT"), as the tracker writes them.  Fills a malloc'd
+ * array of object ids (caller frees), sorted by name.  0 or -1. */
+int store_find_streams_to(struct store *s, const char *kind, const char *endpoint,
+                          int64_t **ids, size_t *n);
 
 struct store_procinfo {
     int64_t id; int32_t pid; uint64_t start_ticks;

@@ -28,7 +28,7 @@ enum {
     RD_FIND_IDENT, RD_FIND_NAME, RD_FIND_NAME_KIND, RD_OBJ_INFO, RD_PROC_INFO,
     RD_FLOWS_SINK, RD_FLOWS_SRC, RD_MAXLEN_SINK, RD_MAXLEN_SRC, RD_DATA_VERSION,
     RD_ANY_SINK, RD_ANY_SRC, RD_SCHEMA, RD_OBJ_NOTE, RD_FIND_PROCS, RD_PROC_OBJS_SINK,
-    RD_PROC_OBJS_SRC,
+    RD_PROC_OBJS_SRC, RD_STREAMS,
 };
 
 #define OBJ_COLS "o.id, o.host, o.kind, o.dev, o.ino, o.version, o.name, h.name"
@@ -42,6 +42,11 @@ static const char sql_find_name[] =
     "SELECT " OBJ_COLS OBJ_FROM " WHERE o.name = ?1 ORDER BY o.id DESC LIMIT 1";
 static const char sql_find_name_kind[] =
     "SELECT " OBJ_COLS OBJ_FROM " WHERE o.name = ?1 AND o.kind = ?2 ORDER BY o.id DESC LIMIT 1";
+/* Socket directions into an endpoint: "tcp:SRC>ENDPOINT#ID", "udp:SRC>ENDPOINT"
+ * (instr finds candidates; the caller checks what follows the endpoint). */
+static const char sql_streams[] =
+    "SELECT o.id, o.name FROM objects o WHERE o.kind = 3 AND substr(o.name, 1, length(?1)) = ?1"
+    " AND instr(o.name, ?2) > 0 ORDER BY o.name, o.id";
 static const char sql_obj_info[] =
     "SELECT " OBJ_COLS OBJ_FROM " WHERE o.id = ?1";
 #define PROC_COLS "p.id, p.pid, p.start_ticks, p.argv, p.host, p.parent, p.ppid, p.exec_seq, h.name"
@@ -159,6 +164,63 @@ int store_find_object(struct store *s, uint32_t kind, uint64_t dev, uint64_t ino
             sqlite3_bind_int64(*st, 2, kind);
     }
     return obj_row(s, *st, out);
+}
+
+int store_find_streams_to(struct store *s, const char *kind, const char *endpoint,
+                          int64_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt **st = &s->rd[RD_STREAMS];
+    if (ct_sqlite_prep(s, st, sql_streams) != 0)
+        return -1;
+    size_t klen = strlen(kind), elen = strlen(endpoint);
+    char *pat = malloc(elen + 2);
+    if (!pat) {
+        snprintf(s->err, sizeof s->err, "out of memory");
+        return -1;
+    }
+    pat[0] = '>';
+    memcpy(pat + 1, endpoint, elen + 1);
+    sqlite3_bind_blob(*st, 1, kind, (int)klen, SQLITE_STATIC);
+    sqlite3_bind_blob(*st, 2, pat, (int)elen + 1, SQLITE_STATIC);
+    size_t cap = 0;
+    int rc = 0, r;
+    while ((r = sqlite3_step(*st)) == SQLITE_ROW) {
+        const unsigned char *name = sqlite3_column_blob(*st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(*st, 1);
+        /* the endpoint is the whole destination: it ends the name or an "#ID" follows */
+        const unsigned char *gt = name ? memchr(name, '>', len) : NULL;
+        if (!gt)
+            continue;
+        size_t rest = len - (size_t)(gt + 1 - name);
+        if (rest < elen || memcmp(gt + 1, endpoint, elen) != 0 || (rest > elen && gt[1 + elen] != '#'))
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            int64_t *m = realloc(*ids, cap * sizeof *m);
+            if (!m) {
+                snprintf(s->err, sizeof s->err, "out of memory");
+                rc = -1;
+                break;
+            }
+            *ids = m;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(*st, 0);
+    }
+    if (rc == 0 && r != SQLITE_DONE && r != SQLITE_ROW) {
+        snprintf(s->err, sizeof s->err, "stream lookup: %s", sqlite3_errmsg(s->db));
+        rc = -1;
+    }
+    sqlite3_reset(*st);
+    sqlite3_clear_bindings(*st);
+    free(pat);
+    if (rc != 0) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return rc;
 }
 
 int store_object_info(struct store *s, int64_t id, struct store_objinfo *out)

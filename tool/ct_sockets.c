@@ -382,10 +382,12 @@ static ULong unix_bound(const struct addr *a)
                     if (atype == 1 /* UNIX_DIAG_VFS: u32 ino, u32 dev */ && by_vfs && vlen >= 8
                         && *(const UInt *)v == (UInt)st.ino && !found) {
                         UInt dev = *(const UInt *)(v + 4);
-                        /* new_encode_dev, as stat reports it */
+                        /* the kernel's own dev_t (major << 20 | minor); stat
+                         * reports the user encoding */
                         ULong sdev = st.dev;
-                        UInt enc = (UInt)((sdev & 0xff) | ((sdev >> 8 & 0xfff) << 8) | ((sdev >> 20 & 0xfff00) << 12));
-                        if (dev == enc || dev == (UInt)sdev) found = ino;
+                        UInt major = (UInt)((sdev >> 8) & 0xfff);
+                        UInt minor = (UInt)((sdev & 0xff) | ((sdev >> 12) & 0xfff00));
+                        if (dev == ((major << 20) | minor)) found = ino;
                     }
                     off += (alen + 3) & ~3;
                 }
