@@ -23,14 +23,17 @@ fi
 # build: compiler, Valgrind (the engine is a Valgrind tool; its headers and
 #        static libraries come with Debian's valgrind package), SQLite (the
 #        store), jansson (JSON output), pkg-config
+#        libbpf-dev, clang, bpftool (the eBPF program naming TCP connections:
+#        compiled by clang, its skeleton made by bpftool, loaded with libbpf)
 # tests: the utilities and real programs the test suite runs under crosstag,
-#        python3 (test helpers), time (bench/)
+#        python3 (test helpers, http.server), curl, time (bench/)
 # test network (net/ctnet): iproute2 (namespaces, veth, bridge, ss), procps
 #        (sysctl), util-linux (unshare, setpriv), socat (traffic in
 #        tests/t_testnet.sh), nftables (byte counters in bench/bench_net.sh)
 pkgs=(build-essential pkg-config valgrind libsqlite3-dev sqlite3 libjansson-dev
+      libbpf-dev libelf-dev clang bpftool
       coreutils sed mawk bsdextrautils util-linux gzip openssl git python3 time
-      e2fsprogs iproute2 procps socat nftables)
+      e2fsprogs iproute2 procps socat nftables curl)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")

@@ -99,6 +99,19 @@ tcp_echo() {
 test_tcp4() { tcp_echo tcp4 127.0.0.1; }
 test_tcp6() { tcp_echo tcp6 ::1; }
 
+# sendfile into the socket, splice out of it (kernel-side copies)
+test_tcp_sendfile() {
+    fresh_db
+    local pf=$T/sf.port save=$T/sf.save o=$T/sf.out
+    server_bg tcp-sendfile "$pf" -- "$PROGS/tcpecho" server 127.0.0.1 "$pf" "$save" $N
+    wait_file tcp-sendfile "$pf" || return
+    ctrun_ok tcp-sendfile -- "$PROGS/tcpecho" client-sendfile 127.0.0.1 "$(cat "$pf")" "$IN" "$o" || return
+    server_done tcp-sendfile || return
+    same_file tcp-sendfile "$IN" "$o" || return
+    row "$save" 0 $N "$IN" 0 $N | expect_json tcp-sendfile backward "$save"
+    row "$o" 0 $N "$IN" 0 $N | expect_json tcp-splice backward "$o"
+}
+
 # Two connections on the same 4-tuple one after the other (the client binds
 # the same port), carrying different files: two objects, never mixed.
 test_tcp_reuse() {
@@ -199,6 +212,7 @@ bpf_setup
 test_socketpair
 test_tcp4
 test_tcp6
+test_tcp_sendfile
 test_tcp_reuse
 test_forked
 test_unix_dgram

@@ -9,9 +9,13 @@
  *   tcpecho client IP PORT IN OUT [LPORT]
  *     connects (from LPORT with SO_REUSEADDR when given), sends IN, reads
  *     the echo to EOF into OUT.
+ *   tcpecho client-sendfile IP PORT IN OUT
+ *     the same, sending IN with sendfile (a kernel-side copy to the socket)
+ *     and receiving the echo with splice through a pipe into OUT.
  * Mapping: SAVE[0,n) <- IN[0,n), OUT[0,n) <- IN[0,n), aligned, through
  * tcp:C>S#ID and tcp:S>C#ID. */
 #include "sockutil.h"
+#include <sys/sendfile.h>
 
 static void server(char **argv, int argc)
 {
@@ -65,6 +69,30 @@ static void client(char **argv, int argc)
     }
     if (connect(s, (struct sockaddr *)&ss, l) != 0)
         die("connect");
+    if (strcmp(argv[1], "client-sendfile") == 0) {
+        int fd = open_in(argv[4]), out = open_out(argv[5]), p[2];
+        for (off_t off = 0; off < (off_t)n;)
+            if (sendfile(s, fd, &off, n - (size_t)off) <= 0)
+                die("sendfile");
+        if (pipe(p) != 0)
+            die("pipe");
+        for (;;) {                   /* socket -> pipe -> OUT, no user memory */
+            ssize_t r = splice(s, NULL, p[1], NULL, 4096, 0);
+            if (r < 0)
+                die("splice");
+            if (r == 0)
+                break;
+            while (r > 0) {
+                ssize_t w = splice(p[0], NULL, out, NULL, (size_t)r, 0);
+                if (w <= 0)
+                    die("splice out");
+                r -= w;
+            }
+        }
+        close_out(out);
+        close(s);
+        return;
+    }
     write_all(s, in, n);
     size_t m;
     unsigned char *echo = read_all(s, &m);
@@ -80,7 +108,10 @@ int main(int argc, char **argv)
         server(argv, argc);
     else if (argc >= 6 && argc <= 7 && strcmp(argv[1], "client") == 0)
         client(argv, argc);
+    else if (argc == 6 && strcmp(argv[1], "client-sendfile") == 0)
+        client(argv, argc);
     else
-        usage("server IP PORTFILE SAVE N [COUNT] | client IP PORT IN OUT [LPORT]");
+        usage("server IP PORTFILE SAVE N [COUNT] | client IP PORT IN OUT [LPORT] | "
+              "client-sendfile IP PORT IN OUT");
     return 0;
 }
