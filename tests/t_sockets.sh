@@ -99,6 +99,21 @@ tcp_echo() {
 test_tcp4() { tcp_echo tcp4 127.0.0.1; }
 test_tcp6() { tcp_echo tcp6 ::1; }
 
+# bash connects (/dev/tcp) and execs cat twice on the inherited socket:
+# the programs that move the bytes never saw the connect.
+test_tcp_exec() {
+    fresh_db
+    local pf=$T/ex.port save=$T/ex.save o=$T/ex.out
+    server_bg tcp-exec "$pf" -- "$PROGS/tcpecho" server 127.0.0.1 "$pf" "$save" $N
+    wait_file tcp-exec "$pf" || return
+    ctrun_ok tcp-exec -- bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; cat "$2" >&3; cat <&3 >"$3"' \
+        sh "$(cat "$pf")" "$IN" "$o" || return
+    server_done tcp-exec || return
+    same_file tcp-exec "$IN" "$o" || return
+    row "$o" 0 $N "$IN" 0 $N | expect_json tcp-exec backward "$o"
+    row "$save" 0 $N "$IN" 0 $N | expect_json tcp-exec-server backward "$save"
+}
+
 # sendfile into the socket, splice out of it (kernel-side copies)
 test_tcp_sendfile() {
     fresh_db
@@ -135,6 +150,29 @@ test_tcp_reuse() {
     n=$(objects "tcp:127.0.0.1:$lport>%" | wc -l)
     [ "$n" = 2 ] && pass tcp-reuse-two-objects ||
         fail tcp-reuse-two-objects "expected 2 objects for the reused 4-tuple, got $n: $(objects 'tcp:%')"
+}
+
+# Inside a network namespace of our own: the cgroup-attached program still
+# names the connection (ids are not 0).
+test_netns() {
+    skip_unless_root tcp-netns || return 0
+    [ "$bpf_ready" = 1 ] || { fail tcp-netns "no BPF program"; return; }
+    command -v unshare >/dev/null && command -v ip >/dev/null ||
+        { skip tcp-netns "needs unshare and ip"; return; }
+    fresh_db
+    local pf=$T/ns.port save=$T/ns.save o=$T/ns.out rc=0
+    rm -f "$pf"
+    timeout -k 10 "$CT_TIMEOUT" unshare -n sh -c '
+        ip link set lo up || exit 3
+        "$0" run --db "$1" --host "$2" -- "$3/tcpecho" server 127.0.0.1 "$4" "$5" "$6" &
+        i=0; while [ ! -e "$4" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+        "$0" run --db "$1" --host "$2" -- "$3/tcpecho" client 127.0.0.1 "$(cat "$4")" "$7" "$8" || exit 4
+        wait $! ' "$CT" "$DB" "$H" "$PROGS" "$pf" "$save" $N "$IN" "$o" >"$T/.ns.err" 2>&1 || rc=$?
+    [ "$rc" -eq 0 ] || { fail tcp-netns "the runs in the namespace failed ($rc)" "$T/.ns.err"; return; }
+    row "$o" 0 $N "$IN" 0 $N | expect_json tcp-netns backward "$o"
+    local ids
+    ids=$(objects 'tcp:%' | grep -c '#0$')
+    [ "$ids" = 0 ] && pass tcp-netns-ids || fail tcp-netns-ids "id 0 inside the namespace: $(objects 'tcp:%')"
 }
 
 # A server and a client that each share the connection with a forked child.
@@ -213,7 +251,9 @@ test_socketpair
 test_tcp4
 test_tcp6
 test_tcp_sendfile
+test_tcp_exec
 test_tcp_reuse
+test_netns
 test_forked
 test_unix_dgram
 test_udp
