@@ -18,7 +18,7 @@ static void usage(FILE *out)
           "                                 where TARGET's bytes came from / went to\n"
           "  agent [run|start|stop|status]  the per-host agent that stores records\n"
           "  db merge [--db OUT] IN...      combine the stores of several hosts\n"
-          "  bpf attach|detach|status        the eBPF program naming TCP connections (root)\n"
+          "  bpf attach|detach|status       the eBPF program naming TCP connections (root)\n"
           "\n"
           "options:\n"
           "  -h, --help       show this help (crosstag COMMAND --help for a command)\n"
