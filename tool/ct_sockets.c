@@ -566,3 +566,13 @@ struct ct_obj *sock_io(Int fd, struct ct_obj *so, Bool reading, Bool consume, UL
     if (!reading || consume) *k += n;
     return o;
 }
+
+void sock_sent_clean(Int fd, struct ct_obj *so, ULong n, Addr addr, UInt addrlen)
+{
+    struct sk *s = sk_get(so->ino);
+    kind_of(fd, s);
+    /* TCP offsets come from the kernel's counts: nothing to keep. */
+    if ((s->family == X_AF_INET || s->family == X_AF_INET6) && s->type == X_SOCK_STREAM) return;
+    ULong off;
+    sock_io(fd, so, False, True, n, addr, addrlen, &off);
+}

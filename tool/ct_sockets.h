@@ -16,6 +16,10 @@
 struct ct_obj *sock_io(Int fd, struct ct_obj *so, Bool reading, Bool consume, ULong n,
                        Addr addr, UInt addrlen, ULong *off);
 
+/* n unlabelled bytes were sent: keep the counts (datagram numbers, Unix
+ * byte counters) without computing an offset nobody needs. */
+void sock_sent_clean(Int fd, struct ct_obj *so, ULong n, Addr addr, UInt addrlen);
+
 /* connect/accept: which end opened the connection (TCP offsets depend on
  * it when the BPF map is missing); connected: the call succeeded (a Unix
  * peer is looked up at once, while it exists). */

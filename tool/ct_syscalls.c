@@ -190,8 +190,7 @@ static void sink_fd(Int fd, Addr buf, ULong n, UInt sysno, Addr addr, UInt addrl
     struct ct_obj *o = obj_for_fd(fd);
     if (!o || n == 0) return;
     if (!sh_any(buf, n)) {               /* fast path: nothing labelled */
-        ULong off;
-        if (o->kind == CT_OBJ_SOCKET) io_obj(fd, n, False, True, addr, addrlen, &off);
+        if (o->kind == CT_OBJ_SOCKET) sock_sent_clean(fd, o, n, addr, addrlen);
         else if (!o->seekable) o->wr_off += n;
         return;
     }
