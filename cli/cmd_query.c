@@ -289,7 +289,7 @@ int cmd_query(int argc, char **argv)
 
     struct store_objinfo oi = { 0 };
     int rc = 1;
-    if (t.endpoint && !a.path) {                 /* every stream into tcp:/udp:IP:PORT, one after the other */
+    if (t.endpoint && !a.path) {    /* every stream into tcp:/udp:IP:PORT, one after the other */
         char kind[5] = { 0 };
         memcpy(kind, t.name, 4);
         int64_t *ids;
