@@ -48,24 +48,25 @@ static int find_mount(const char *type, char *out, size_t outlen)
     return found;
 }
 
-/* bpffs at /sys/fs/bpf (mounted if missing) and our folder in it. */
+/* bpffs mounted at TCPID_DIR (see tcpid.h) unless it already is. */
 static int ensure_bpffs(char *err, size_t errlen)
 {
-    char dir[4096];
     int mounted = 0;
     FILE *f = fopen("/proc/mounts", "r");
     if (f) {
         char dev[256], mnt[4096], fstype[64];
         while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, mnt, fstype) == 3)
-            if (strcmp(fstype, "bpf") == 0 && strcmp(mnt, "/sys/fs/bpf") == 0)
+            if (strcmp(fstype, "bpf") == 0 && strcmp(mnt, TCPID_DIR) == 0)
                 mounted = 1;
         fclose(f);
     }
-    (void)dir;
-    if (!mounted && mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0755") != 0)
-        return fail(err, errlen, "cannot mount bpffs at /sys/fs/bpf: %s", strerror(errno));
-    if (mkdir(TCPID_DIR, 0755) != 0 && errno != EEXIST)
+    if (mounted)
+        return 0;
+    if ((mkdir("/run/crosstag", 0755) != 0 && errno != EEXIST) ||
+        (mkdir(TCPID_DIR, 0755) != 0 && errno != EEXIST))
         return fail(err, errlen, "cannot create %s: %s", TCPID_DIR, strerror(errno));
+    if (mount("bpf", TCPID_DIR, "bpf", 0, "mode=0755") != 0)
+        return fail(err, errlen, "cannot mount bpffs at %s: %s", TCPID_DIR, strerror(errno));
     return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "ct_wire.h"
 #include "store.h"
+#include "tcpid.h"
 
 #define BATCH_MS 100
 
@@ -414,6 +415,14 @@ int agent_serve(const struct agent_cfg *cfg)
     if (!(a.pfd = malloc(2 * sizeof *a.pfd)))
         goto out;
     logf_("serving %s on %s (host %s)", cfg->paths->db, cfg->paths->sock, cfg->host);
+    /* TCP streams are named by their initial sequence numbers, which only
+     * the eBPF program can see; without it (not root) they get id 0 and
+     * reused 4-tuples may mix (the trackers warn). */
+    if (geteuid() == 0) {
+        char berr[300];
+        if (tcpid_attach(berr, sizeof berr) != 0)
+            logf_("cannot attach the TCP id program: %s", berr);
+    }
     a.idle_since_ms = now_ms();
     rc = 0;
 

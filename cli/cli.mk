@@ -14,7 +14,7 @@ $(BUILD)/bin/crosstag: $(CLI_OBJS)
 # under $(BUILD)/obj/ with their own flags.
 $(CLI_OBJS): $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) $(CFLAGS) -Icommon -Istore -Icli -MMD -MP -c -o $@ $<
+	$(CC) $(STD) $(WARN) $(CFLAGS) -Icommon -Istore -Icli -Ibpf -MMD -MP -c -o $@ $<
 
 -include $(CLI_OBJS:.o=.d)
 

@@ -71,7 +71,11 @@ int main(int argc, char **argv)
             if (r == 0)
                 break;
         }
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        /* recvfrom, as UDP servers do: the sender's address names the
+         * stream (a plain recv on an unconnected socket cannot) */
+        struct sockaddr_storage from;
+        socklen_t flen = sizeof from;
+        ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
