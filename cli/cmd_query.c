@@ -127,6 +127,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 /* The stored object for the target: 1 found, 0 none, -1 store error. */
 static int find_target(struct store *st, const struct target *t, struct store_objinfo *oi)
 {
+    if (t->host)
+        return store_find_object_on(st, t->host, t->kind, t->exists ? t->dev : 0,
+                                    t->exists ? t->ino : 0, t->name, t->name_len, oi);
     if (t->exists)
         return store_find_object(st, t->kind, t->dev, t->ino, t->name, t->name_len, oi);
     return store_find_object(st, t->kind, 0, 0, t->name, t->name_len, oi);

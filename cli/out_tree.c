@@ -25,6 +25,7 @@ struct tree {
     int whole;          /* the target is a whole object: its end is unknown */
     int proc;           /* a process target: the root's other bytes are not its business */
     char bbox[200];     /* end_word_for()'s answer */
+    int hosts;          /* the store holds several hosts: names are HOST:NAME */
 };
 
 static void indent(struct tree *t, int depth)
@@ -66,6 +67,8 @@ static const char *end_word_for(struct tree *t, const struct qobj *o)
 /* The object's name, and why its version began when the store knows. */
 static void name(struct tree *t, const struct qobj *o)
 {
+    if (t->hosts)
+        fprintf(t->out, "%s:", o->host);
     fputs(o->human, t->out);
     if (o->note)
         fprintf(t->out, " (version %lld: %s)", (long long)o->version, o->note);
@@ -160,13 +163,15 @@ static int render(struct tree *tp, struct qnode *root);
 
 int render_tree(FILE *out, struct qinfo *qi, enum qdir dir, struct qnode *root, int whole)
 {
-    struct tree t = { .out = out, .qi = qi, .dir = dir, .whole = whole };
+    struct tree t = { .out = out, .qi = qi, .dir = dir, .whole = whole,
+                      .hosts = store_count_hosts(qi->st) > 1 };
     return render(&t, root);
 }
 
 int render_tree_proc(FILE *out, struct qinfo *qi, enum qdir dir, struct qnode *root)
 {
-    struct tree t = { .out = out, .qi = qi, .dir = dir, .whole = 1, .proc = 1 };
+    struct tree t = { .out = out, .qi = qi, .dir = dir, .whole = 1, .proc = 1,
+                      .hosts = store_count_hosts(qi->st) > 1 };
     return render(&t, root);
 }
 

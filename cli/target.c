@@ -247,7 +247,30 @@ static int endpoint(const char *arg, struct target *t, char *err, size_t errlen,
     return 0;
 }
 
+/* "HOST:/path...": the length of HOST, or 0.  Kind prefixes ("file:",
+ * "tcp:"...) are not hosts. */
+static size_t host_prefix(const char *arg)
+{
+    size_t n = strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+    if (n == 0 || n > 255 || arg[n] != ':' || arg[n + 1] != '/' || kind_prefix(arg))
+        return 0;
+    return n;
+}
+
+static int parse_here(const char *arg, struct target *t, char *err, size_t errlen);
+
 static int parse(const char *arg, struct target *t, char *err, size_t errlen)
+{
+    struct stat st;
+    size_t h = stat(arg, &st) == 0 ? 0 : host_prefix(arg);
+    if (!h)
+        return parse_here(arg, t, err, errlen);
+    if (!(t->host = strndup(arg, h)))
+        return fail(err, errlen, "out of memory%s%s", "", "");
+    return parse_here(arg + h + 1, t, err, errlen);
+}
+
+static int parse_here(const char *arg, struct target *t, char *err, size_t errlen)
 {
     t->start = 0;
     t->end = UINT64_MAX;
@@ -305,6 +328,8 @@ void target_free(struct target *t)
 {
     free(t->name);
     t->name = NULL;
+    free(t->host);
+    t->host = NULL;
 }
 
 int target_parse(const char *arg, struct target *t, char *err, size_t errlen)

@@ -5,7 +5,9 @@
  * folder.  An argument starting with an object kind ("file:", "pipe:",
  * "socket:"...) that names no file is taken as a stored object name.
  * "tcp:IP:PORT" and "udp:IP:PORT" (IPv6 "[IP]:PORT") without a '>' name an
- * endpoint: every stream into it (its objects are "tcp:SRC>IP:PORT#ID"). */
+ * endpoint: every stream into it (its objects are "tcp:SRC>IP:PORT#ID").
+ * "HOST:/path..." (not an existing file) is that path on host HOST, for
+ * stores that hold several hosts. */
 #ifndef CT_TARGET_H
 #define CT_TARGET_H
 
@@ -23,6 +25,7 @@ struct target {
     int is_proc, have_start;
     int32_t pid;
     uint64_t start_ticks;
+    char *host;             /* "HOST:/path": the object on that host (merged stores) */
     int endpoint;           /* "tcp:IP:PORT" / "udp:IP:PORT": every stream into it;
                                name holds it as given, kind prefix included */
 };

@@ -94,6 +94,12 @@ struct store_objinfo {
 int store_find_object(struct store *s, uint32_t kind, uint64_t dev, uint64_t ino,
                       const unsigned char *name, size_t name_len, struct store_objinfo *out);
 int store_object_info(struct store *s, int64_t id, struct store_objinfo *out);
+/* The same, restricted to the host named `host` (targets HOST:PATH): by
+ * (dev, ino) when given and found, else by name. */
+int store_find_object_on(struct store *s, const char *host, uint32_t kind, uint64_t dev,
+                         uint64_t ino, const unsigned char *name, size_t name_len,
+                         struct store_objinfo *out);
+int store_count_hosts(struct store *s);       /* -1 on error */
 /* Why this version of the object was started, when the store knows more
  * than "a tracked process created or truncated it": *note is a malloc'd
  * string, or NULL.  0, -1. */

@@ -28,7 +28,7 @@ enum {
     RD_FIND_IDENT, RD_FIND_NAME, RD_FIND_NAME_KIND, RD_OBJ_INFO, RD_PROC_INFO,
     RD_FLOWS_SINK, RD_FLOWS_SRC, RD_MAXLEN_SINK, RD_MAXLEN_SRC, RD_DATA_VERSION,
     RD_ANY_SINK, RD_ANY_SRC, RD_SCHEMA, RD_OBJ_NOTE, RD_FIND_PROCS, RD_PROC_OBJS_SINK,
-    RD_PROC_OBJS_SRC, RD_STREAMS,
+    RD_PROC_OBJS_SRC, RD_STREAMS, RD_FIND_ON_IDENT, RD_FIND_ON_NAME, RD_HOSTS,
 };
 
 #define OBJ_COLS "o.id, o.host, o.kind, o.dev, o.ino, o.version, o.name, h.name"
@@ -42,6 +42,12 @@ static const char sql_find_name[] =
     "SELECT " OBJ_COLS OBJ_FROM " WHERE o.name = ?1 ORDER BY o.id DESC LIMIT 1";
 static const char sql_find_name_kind[] =
     "SELECT " OBJ_COLS OBJ_FROM " WHERE o.name = ?1 AND o.kind = ?2 ORDER BY o.id DESC LIMIT 1";
+/* The same on one host, named. */
+static const char sql_find_on_ident[] =
+    "SELECT " OBJ_COLS OBJ_FROM " WHERE h.name = ?4 AND o.kind = ?1 AND o.dev = ?2 AND o.ino = ?3"
+    " ORDER BY o.id DESC LIMIT 1";
+static const char sql_find_on_name[] =
+    "SELECT " OBJ_COLS OBJ_FROM " WHERE h.name = ?2 AND o.name = ?1 ORDER BY o.id DESC LIMIT 1";
 /* Socket directions into an endpoint: "tcp:SRC>ENDPOINT#ID", "udp:SRC>ENDPOINT"
  * (instr finds candidates; the caller checks what follows the endpoint). */
 static const char sql_streams[] =
@@ -164,6 +170,45 @@ int store_find_object(struct store *s, uint32_t kind, uint64_t dev, uint64_t ino
             sqlite3_bind_int64(*st, 2, kind);
     }
     return obj_row(s, *st, out);
+}
+
+int store_find_object_on(struct store *s, const char *host, uint32_t kind, uint64_t dev,
+                         uint64_t ino, const unsigned char *name, size_t name_len,
+                         struct store_objinfo *out)
+{
+    sqlite3_stmt **st;
+    if (kind == 1 /* CT_OBJ_FILE */ && (dev || ino)) {
+        st = &s->rd[RD_FIND_ON_IDENT];
+        if (ct_sqlite_prep(s, st, sql_find_on_ident) != 0)
+            return -1;
+        sqlite3_bind_int64(*st, 1, kind);
+        sqlite3_bind_int64(*st, 2, (sqlite3_int64)dev);
+        sqlite3_bind_int64(*st, 3, (sqlite3_int64)ino);
+        sqlite3_bind_text(*st, 4, host, -1, SQLITE_STATIC);
+        int r = obj_row(s, *st, out);
+        if (r != 0)
+            return r;           /* found, or an error; else try the name */
+    }
+    if (!name || name_len > 0x7fffffff) {
+        snprintf(s->err, sizeof s->err, "object lookup: no usable name");
+        return -1;
+    }
+    st = &s->rd[RD_FIND_ON_NAME];
+    if (ct_sqlite_prep(s, st, sql_find_on_name) != 0)
+        return -1;
+    sqlite3_bind_blob(*st, 1, name_len ? (const void *)name : "", (int)name_len, SQLITE_STATIC);
+    sqlite3_bind_text(*st, 2, host, -1, SQLITE_STATIC);
+    return obj_row(s, *st, out);
+}
+
+int store_count_hosts(struct store *s)
+{
+    sqlite3_stmt **st = &s->rd[RD_HOSTS];
+    if (ct_sqlite_prep(s, st, "SELECT count(*) FROM hosts") != 0)
+        return -1;
+    int n = sqlite3_step(*st) == SQLITE_ROW ? sqlite3_column_int(*st, 0) : -1;
+    sqlite3_reset(*st);
+    return n;
 }
 
 int store_find_streams_to(struct store *s, const char *kind, const char *endpoint,

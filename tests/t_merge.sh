@@ -60,6 +60,19 @@ compare cross-host-backward
 "$CT" query forward --db "$M" --json "$T/a/secret:110-120" >"$T/got" 2>"$T/err"
 j b "file:$T/b/out" 10 20 a "file:$T/a/secret" 110 120 >"$T/want"
 compare cross-host-forward
+# HOST:PATH targets pick that host's object; trees name objects HOST:NAME
+"$CT" query backward --db "$M" --json "b:$T/b/out:0-10" >"$T/got" 2>"$T/err"
+j b "file:$T/b/out" 0 10 a "file:$T/a/secret" 100 110 >"$T/want"
+compare host-target
+"$CT" query backward --db "$M" "b:$T/b/out:0-10" >"$T/got" 2>"$T/err"
+printf '%s\n' "b:file:$T/b/out [0,10)" "  [0,10) <- [pid $(sqlite3 "$M" "SELECT p.pid FROM processes p JOIN hosts h ON h.id = p.host WHERE h.name = 'b'")] true (aligned)" \
+    "    b:$S [0,10)" "      [0,10) <- [pid $(sqlite3 "$M" "SELECT p.pid FROM processes p JOIN hosts h ON h.id = p.host WHERE h.name = 'a'")] true (aligned)" \
+    "        a:file:$T/a/secret [100,110): original source" >"$T/want"
+compare host-names-in-tree
+"$CT" query backward --db "$M" --json "a:$T/b/out" >/dev/null 2>"$T/e"; rc=$?
+[ $rc -eq 1 ] && grep -q "no records for a:$T/b/out" "$T/e" && pass host-target-other-host ||
+    fail host-target-other-host "exit $rc" "$T/e"
+
 # point to point: only the bytes that made the whole trip
 "$CT" query path --db "$M" --json "$T/a/secret:120-130" "$T/b/out" >"$T/got" 2>"$T/err"
 j b "file:$T/b/out" 20 30 a "file:$T/a/secret" 120 130 >"$T/want"
