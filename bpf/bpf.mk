@@ -23,3 +23,20 @@ $(BUILD)/obj/tool/ct_sockets.o: bpf/tcpid.h
 $(BUILD)/bin/crosstag: $(TCPID_OBJ)
 CLI_OBJS += $(TCPID_OBJ)
 CLI_LIBS += -lbpf
+
+# udptag: the UDP sequence tag (udptag.bpf.c, tc programs) and its loader
+UDPTAG_OBJ := $(BPF_OUT)/udptag.o
+
+$(BPF_OUT)/udptag.bpf.o: bpf/udptag.bpf.c bpf/udptag.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -O2 -g -Wall -target bpf -mcpu=v3 -I$(BPF_ARCH_INC) -Ibpf -c $< -o $@
+
+$(BPF_OUT)/udptag.skel.h: $(BPF_OUT)/udptag.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(UDPTAG_OBJ): bpf/udptag.c bpf/udptag.h $(BPF_OUT)/udptag.skel.h
+	$(CC) $(STD) $(WARN) $(CFLAGS) -Ibpf -I$(BPF_OUT) -c -o $@ $<
+
+$(BUILD)/obj/tool/ct_udptag.o: bpf/udptag.h
+$(BUILD)/bin/crosstag: $(UDPTAG_OBJ)
+CLI_OBJS += $(UDPTAG_OBJ)

@@ -19,6 +19,7 @@ static void usage(FILE *out)
           "  agent [run|start|stop|status]  the per-host agent that stores records\n"
           "  db merge [--db OUT] IN...      combine the stores of several hosts\n"
           "  bpf attach|detach|status       the eBPF program naming TCP connections (root)\n"
+          "  net udptag attach|detach|status  tc programs tagging UDP datagrams (root)\n"
           "\n"
           "options:\n"
           "  -h, --help       show this help (crosstag COMMAND --help for a command)\n"
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
         return cmd_db(argc - 1, argv + 1);
     if (strcmp(cmd, "bpf") == 0)
         return cmd_bpf(argc - 1, argv + 1);
+    if (strcmp(cmd, "net") == 0)
+        return cmd_net(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

@@ -12,6 +12,7 @@
 #include "ct_gc.h"
 #include "ct_objstate.h"
 #include "ct_shm.h"
+#include "ct_udptag.h"
 #include "pub_tool_options.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_libcproc.h"
@@ -96,11 +97,13 @@ static void thread_created(ThreadId parent, ThreadId child) { (void)parent; gc_t
 static void pre_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
 {
     gc_maybe();
+    udptag_pre(tid, sysno, args);
     sc_pre(tid, sysno, args, nargs);
 }
 
 static void post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
 {
+    res = udptag_post(tid, sysno, args, res);   /* UDP trailers off first */
     sc_post(tid, sysno, args, nargs, res);
     shm_post(sysno, args, res);
 }

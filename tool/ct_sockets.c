@@ -26,8 +26,11 @@
  *    until TCP_INFO is the same before and after SIOCINQ/SIOCOUTQ.  Taken
  *    right after the call: start = count - n (MSG_PEEK: count).
  *  - UDP: datagram k of a direction occupies [k<<32, (k<<32) + len), so a
- *    lost datagram never shifts later ones (the planned cross-host tag
- *    carries k); both ends count datagrams per direction.
+ *    lost datagram never shifts later ones.  Between tracked hosts k is the
+ *    sequence number the sender's tc program tagged the datagram with
+ *    (ct_udptag.c: the receiver reads the tag, the sender keeps its count
+ *    in step with the program's); otherwise both ends count datagrams per
+ *    direction.
  *  - Unix: a byte counter per direction in each process (exact while one
  *    process at a time uses a direction; Unix sockets are reliable and
  *    ordered, datagrams included).
@@ -38,6 +41,8 @@
 #include "pub_tool_vki.h"
 #include "pub_tool_vkiscnums.h"
 #include "../bpf/tcpid.h"
+#include "../bpf/udptag.h"
+#include "ct_udptag.h"
 
 extern Int VG_(safe_fd)(Int oldfd);   /* exported by the core, not in pub_tool headers */
 
@@ -484,8 +489,23 @@ static struct ct_obj *unix_dgram(Int fd, struct sk *s, Bool reading, Addr addr, 
     return named("unix:%s>%s", a, b, 0, False);
 }
 
-/* UDP: per datagram, from the address the call named or the connected peer. */
-static struct ct_obj *udp_obj(Int fd, Bool reading, Addr addr, UInt addrlen)
+/* 16 address bytes (IPv4 mapped into IPv6) and the port, as the udptag
+ * BPF programs key a direction. */
+static void flow_addr(const struct addr *a, UChar out[16], UShort *port)
+{
+    VG_(memset)(out, 0, 16);
+    if (family_of(a) == X_AF_INET) {
+        out[10] = out[11] = 0xff;
+        VG_(memcpy)(out + 12, a->b + 4, 4);
+    } else if (a->len >= 24) {
+        VG_(memcpy)(out, a->b + 8, 16);
+    }
+    VG_(memcpy)(port, a->b + 2, 2);
+}
+
+/* UDP: per datagram, from the address the call named or the connected peer.
+ * key (may be NULL): the direction as the udptag programs key it. */
+static struct ct_obj *udp_obj_key(Int fd, Bool reading, Addr addr, UInt addrlen, struct udptag_flow *key)
 {
     struct addr l, p;
     if (addr && addrlen >= 8 && addrlen <= sizeof p.b) {
@@ -499,7 +519,28 @@ static struct ct_obj *udp_obj(Int fd, Bool reading, Addr addr, UInt addrlen)
     HChar ls[64], ps[64];
     fmt_inet(ls, &l);
     fmt_inet(ps, &p);
+    if (key) {
+        flow_addr(reading ? &p : &l, key->src, &key->sport);
+        flow_addr(reading ? &l : &p, key->dst, &key->dport);
+    }
     return reading ? named("udp:%s>%s", ps, ls, 0, False) : named("udp:%s>%s", ls, ps, 0, False);
+}
+
+static struct ct_obj *udp_obj(Int fd, Bool reading, Addr addr, UInt addrlen)
+{
+    return udp_obj_key(fd, reading, addr, addrlen, NULL);
+}
+
+Bool sock_is_udp(Int fd, struct ct_obj *so)
+{
+    struct sk *s = sk_get(so->ino);
+    kind_of(fd, s);
+    return (s->family == X_AF_INET || s->family == X_AF_INET6) && s->type == X_SOCK_DGRAM;
+}
+
+struct ct_obj *sock_udp_out(Int fd, Addr addr, UInt addrlen, struct udptag_flow *key)
+{
+    return udp_obj_key(fd, False, addr, addrlen, key);
 }
 
 void sock_set_role(Int fd, Bool active, Bool connected)
@@ -550,6 +591,11 @@ struct ct_obj *sock_io(Int fd, struct ct_obj *so, Bool reading, Bool consume, UL
         }
     } else if (inet && s->type == X_SOCK_DGRAM) {
         o = udp_obj(fd, reading, addr, addrlen);
+        UInt tag;
+        if (o && reading && udptag_rx_next(&tag)) {   /* the sender's k, from its tag */
+            *off = (ULong)tag << 32;
+            return o;
+        }
         if (o) {
             ULong *k = reading ? &o->rd_off : &o->wr_off;
             *off = *k << 32;

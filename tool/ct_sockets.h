@@ -27,4 +27,11 @@ void sock_set_role(Int fd, Bool active, Bool connected);
 /* socketpair: each end's peer is the other. */
 void sock_pair(Int fd0, Int fd1);
 
+/* An IPv4/IPv6 datagram socket (its fd object is `so`)? */
+Bool sock_is_udp(Int fd, struct ct_obj *so);
+/* The object a datagram sent on UDP socket fd to addr (0: the connected
+ * peer) goes to, and its direction as the udptag programs key it. */
+struct udptag_flow;
+struct ct_obj *sock_udp_out(Int fd, Addr addr, UInt addrlen, struct udptag_flow *key);
+
 #endif
