@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# t_net_udp.sh — UDP between tracked hosts with the sequence tag
+# (bpf/udptag.h, crosstag net udptag): a and b are tracked (they attach the
+# tc programs with the list a, b), c is not.
+#   a -> b, 20 datagrams of 64 bytes, tracked on both ends; an nftables rule
+#     on b drops datagram 12, a capture on the switch holds datagram 7 back
+#     until the others went by: b got exactly the 19 payloads sent, and its file
+#     traces to exactly the right offsets of a's file;
+#   on the wire (the switch counts by UDP length) the datagrams to b carry 4
+#     more bytes, those to c (not in the list) none;
+#   an untracked receiver on b, an untracked host c receiving from tracked a,
+#     and a tracked receiver on b getting datagrams from untracked c: each
+#     application receives exactly the payloads sent;
+#   a -> b over IPv6, the first datagram read with MSG_PEEK first.
+. "$(dirname "$0")/lib.sh"
+. "$TESTS_DIR/netlib.sh"
+
+command -v nft >/dev/null || { skip net-udp "no nft command"; finish; }
+command -v tc >/dev/null || { skip net-udp "no tc command"; finish; }
+net_up 3 || finish
+A=$(net_ip a) B=$(net_ip b) C=$(net_ip c) A6=$(net_ip a -6) B6=$(net_ip b -6)
+DATA_A=$(net_dir a)/data DATA_B=$(net_dir b)/data DATA_C=$(net_dir c)/data
+SW=$NET.sw
+
+# the maps' pins outlive the namespaces: removed whatever happens
+for h in a b; do
+    ino=$(on $h stat -L -c %i /proc/self/ns/net)
+    on_cleanup "rm -rf /run/crosstag/bpf/udptag-$ino"
+done
+for h in a b; do
+    on $h "$CT" net udptag attach --track "$A/32" "$B/32" "$A6/128" "$B6/128" >"$T/attach.$h" 2>&1 ||
+        fail attach-$h "udptag attach failed" "$T/attach.$h"
+done
+on a "$CT" net udptag status >"$T/status" 2>&1
+grep -q "^tracked: $A/32 $B/32 $A6/128 $B6/128\$" "$T/status" && grep -q '^interfaces: lo eth0$' "$T/status" &&
+    pass status || fail status "unexpected status" "$T/status"
+"$CT" net udptag attach --track 10.0.0.0/33 >"$T/bad" 2>&1; rc=$?
+[ $rc -ne 0 ] && grep -q "bad address or network '10.0.0.0/33'" "$T/bad" && pass bad-cidr ||
+    fail bad-cidr "exit $rc" "$T/bad"
+
+# the switch counts UDP datagrams by port and length (the bytes on the wire)
+nft_sw() { ip netns exec "$SW" nft "$@"; }
+nft_sw add table bridge w &&
+nft_sw add chain bridge w sw '{ type filter hook forward priority 0; }' || fail switch-nft "nft on the switch"
+for p in 7100 7101 7102 7103; do
+    nft_sw add rule bridge w sw udp dport $p udp length 76 counter comment "\"t$p\""   # 64 + 8 + tag
+    nft_sw add rule bridge w sw udp dport $p udp length 72 counter comment "\"u$p\""   # 64 + 8
+done
+# packets KIND PORT — what the switch counted
+packets() { nft_sw list chain bridge w sw | sed -n "s/.*counter packets \([0-9]*\) .*comment \"$1$2\".*/\1/p"; }
+
+# 20 datagrams of 64 bytes; datagram i starts with the letter 'A' + i
+"$PY" -c 'import sys
+sys.stdout.write("".join(chr(65 + i) + ("%02d" % i) * 31 + "\n" for i in range(20)))' >"$DATA_A/in.txt"
+for d in "$DATA_B" "$DATA_C"; do cp "$DATA_A/in.txt" "$d/in.txt"; done
+
+# b drops datagram 12 ('M' at the start of the payload) to port 7100
+on b nft add table inet ctdrop && on b nft add chain inet ctdrop in '{ type filter hook input priority 0; }' &&
+    on b nft add rule inet ctdrop in udp dport 7100 @th,64,8 0x4d drop || fail drop-rule "nft on b"
+# the switch holds datagram 7 ('H') to port 7100 back until datagram 19 ('T')
+# went by: a capture on its port to a keeps a copy, the bridge drops it, and
+# the copy goes out of the port to b afterwards (the same frame, tag and all)
+nft_sw add rule bridge w sw udp dport 7100 @th,64,8 0x48 drop || fail hold-rule "nft on the switch"
+ip netns exec "$SW" "$PY" -c '
+import socket, time
+cap = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+cap.bind(("v-a", 0))
+out = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+out.bind(("v-b", 0))
+cap.settimeout(60)
+held = None
+while True:
+    f, addr = cap.recvfrom(65536)
+    if addr[2] == socket.PACKET_OUTGOING or f[12:14] != b"\x08\x00" or f[23] != 17:
+        continue
+    if f[36:38] != (7100).to_bytes(2, "big"):
+        continue
+    if f[42:43] == b"H":
+        # a copy of a locally sent frame may hold only a partial checksum
+        # (offloaded): put the full one in
+        ulen = int.from_bytes(f[38:40], "big")
+        seg = bytearray(f[34:34 + ulen])
+        seg[6:8] = b"\0\0"
+        data = f[26:34] + b"\0\x11" + f[38:40] + bytes(seg) + b"\0" * (ulen & 1)
+        c = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+        while c >> 16:
+            c = (c & 0xffff) + (c >> 16)
+        c = (~c & 0xffff) or 0xffff
+        held = f[:40] + c.to_bytes(2, "big") + f[42:]
+    elif f[42:43] == b"T" and held:
+        time.sleep(0.3)
+        out.send(held)
+        break
+' 2>"$T/hold.err" & jhold=$!
+
+crun() { local h=$1 e=$2; shift 2; on "$h" timeout -k 10 "$CT_TIMEOUT" "$CT" run -q -- "$@" 2>"$e"; }
+
+# ---- tracked a -> tracked b: one lost, one late ----
+crun b "$T/b1.err" sh -c "'$PROGS/netrecv' udp 7100 3000 > udp.out" & jb=$!
+wait_listen b 7100 udp || fail listen-7100 "b never listened"
+crun a "$T/a1.err" sh -c "'$PROGS/netsend' udp $B 7100 64 < in.txt"
+wait $jb
+wait $jhold || fail hold "the switch never sent datagram 7 on" "$T/hold.err"
+ORDER="0 1 2 3 4 5 6 8 9 10 11 13 14 15 16 17 18 19 7"
+"$PY" - "$DATA_A/in.txt" $ORDER >"$T/want.out" <<'EOF'
+import sys
+d = open(sys.argv[1], "rb").read()
+sys.stdout.buffer.write(b"".join(d[64 * int(i):64 * int(i) + 64] for i in sys.argv[2:]))
+EOF
+cmp -s "$T/want.out" "$DATA_B/udp.out" && pass lossy-payloads ||
+    { cat "$T/a1.err" "$T/b1.err" >"$T/e"; od -c "$DATA_B/udp.out" | head -20 >>"$T/e"; fail lossy-payloads "b got other bytes" "$T/e"; }
+[ "$(packets t 7100)" = 20 ] && [ "$(packets u 7100)" = 0 ] && pass wire-tagged ||
+    fail wire-tagged "tagged $(packets t 7100), untagged $(packets u 7100) (want 20, 0)"
+
+# ---- tracked a -> untracked receiver on tracked b ----
+on b sh -c "'$PROGS/netrecv' udp 7101 1500 > plain.out" 2>/dev/null & jb=$!
+wait_listen b 7101 udp || fail listen-7101 "b never listened"
+crun a "$T/a2.err" sh -c "'$PROGS/netsend' udp $B 7101 64 < in.txt"
+wait $jb
+cmp -s "$DATA_A/in.txt" "$DATA_B/plain.out" && [ "$(packets t 7101)" = 20 ] && pass untracked-receiver ||
+    fail untracked-receiver "payloads differ or not tagged on the wire ($(packets t 7101))" "$T/a2.err"
+
+# ---- tracked a -> c, outside the list: nothing added ----
+on c sh -c "'$PROGS/netrecv' udp 7102 1500 > c.out" 2>/dev/null & jc=$!
+wait_listen c 7102 udp || fail listen-7102 "c never listened"
+crun a "$T/a3.err" sh -c "'$PROGS/netsend' udp $C 7102 64 < in.txt"
+wait $jc
+cmp -s "$DATA_A/in.txt" "$DATA_C/c.out" && [ "$(packets u 7102)" = 20 ] && [ "$(packets t 7102)" = 0 ] &&
+    pass untracked-destination ||
+    fail untracked-destination "c got other bytes, or tags on the wire ($(packets t 7102) tagged)" "$T/a3.err"
+
+# ---- untracked c -> tracked receiver on b ----
+crun b "$T/b4.err" sh -c "'$PROGS/netrecv' udp 7103 1500 > fromc.out" & jb=$!
+wait_listen b 7103 udp || fail listen-7103 "b never listened"
+on c sh -c "'$PROGS/netsend' udp $B 7103 64 < in.txt" 2>/dev/null
+wait $jb
+cmp -s "$DATA_A/in.txt" "$DATA_B/fromc.out" && [ "$(packets u 7103)" = 20 ] && pass untracked-sender ||
+    fail untracked-sender "b got other bytes" "$T/b4.err"
+
+# ---- IPv6, with a MSG_PEEK ----
+crun b "$T/b5.err" "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", 7104))
+peek, a = s.recvfrom(4096, socket.MSG_PEEK)
+out = open("v6.out", "wb")
+out.write(peek)
+got = 0
+while got < 20:
+    d, a = s.recvfrom(4096)
+    out.write(d)
+    got += 1
+' & jb=$!
+wait_listen b 7104 udp || fail listen-7104 "b never listened"
+crun a "$T/a5.err" sh -c "'$PROGS/netsend' udp $B6 7104 64 < in.txt"
+wait $jb
+{ head -c 64 "$DATA_A/in.txt"; cat "$DATA_A/in.txt"; } | cmp -s - "$DATA_B/v6.out" && pass v6-peek ||
+    { cat "$T/a5.err" "$T/b5.err" >"$T/e"; fail v6-peek "b got other bytes" "$T/e"; }
+
+for h in a b; do stop_agent "$(net_dir $h)/crosstag.db"; done
+M=$T/merged.db
+"$CT" db merge --db "$M" "$(net_dir a)/crosstag.db" "$(net_dir b)/crosstag.db" >"$T/merge.out" 2>&1 &&
+    pass merge || fail merge "db merge failed" "$T/merge.out"
+DB=$M
+
+# j SINK S E SRC A B — one expected row, b's file from a's
+j() { printf '{"sink":{"host":"b","object":"file:%s","start":%s,"end":%s},"source":{"host":"a","object":"file:%s","start":%s,"end":%s},"mode":"aligned"}\n' "$@"; }
+# out [0,448) = datagrams 0-6, [448,704) = 8-11, [704,1152) = 13-19, [1152,1216) = 7
+{ j "$DATA_B/udp.out" 0 448 "$DATA_A/in.txt" 0 448
+  j "$DATA_B/udp.out" 448 704 "$DATA_A/in.txt" 512 768
+  j "$DATA_B/udp.out" 704 1152 "$DATA_A/in.txt" 832 1280
+  j "$DATA_B/udp.out" 1152 1216 "$DATA_A/in.txt" 448 512; } | expect_json lossy-backward backward "$DATA_B/udp.out"
+# the peeked datagram and then all 20, over IPv6
+{ j "$DATA_B/v6.out" 0 64 "$DATA_A/in.txt" 0 64
+  j "$DATA_B/v6.out" 64 1344 "$DATA_A/in.txt" 0 1280; } | expect_json v6-backward backward "$DATA_B/v6.out"
+
+on a "$CT" net udptag detach >"$T/detach" 2>&1 && on a "$CT" net udptag status 2>&1 | grep -q '^not attached$' &&
+    pass detach || fail detach "detach failed" "$T/detach"
+finish
