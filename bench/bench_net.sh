@@ -5,8 +5,13 @@
 #        under Valgrind's `none` tool and under `crosstag run` (each end on its
 #        own host with its own database): wall seconds, MB/s, ratios, and the
 #        bytes on the wire, which crosstag must leave unchanged;
-#   UDP: DATAGRAMS datagrams of 512 bytes from a to b, the same three ways:
-#        bytes on the wire and crosstag's overhead in percent.
+#   UDP: DATAGRAMS datagrams of 512 bytes from a to b, the same three ways and
+#        a fourth, "tagged": crosstag run with the UDP sequence tag attached on
+#        both hosts (crosstag net udptag attach --track a b): each datagram
+#        carries 4 bytes more on the wire.  Its bytes are counted on the wire
+#        itself (nftables in the switch, after a's tc programs added the tag):
+#        the overhead per datagram, in percent of the payload and of the wire
+#        bytes against native.
 # Bytes are counted by nftables counters in a's namespace (no packet capture):
 # every IP packet a sends or receives on eth0, and the test connection's own.
 # The counters see packets before segmentation (a TSO/GSO packet counts once,
@@ -19,6 +24,7 @@
 # not counted.
 # Needs root.  Run by hand, not by the test suite.
 # Usage: sudo bash bench/bench_net.sh [SIZE_MB [DATAGRAMS]]   (default 100 100000)
+#        BENCH_PARTS=udp (or tcp) runs one part only.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(dirname "$here")
@@ -75,6 +81,18 @@ table inet ctbench {
 }
 EOF
 
+# the switch counts a's datagrams to b as they are on the wire (tag included)
+ip netns exec "$NET.sw" nft -f - <<EOF || { echo "bench: nft setup in the switch failed" >&2; exit 1; }
+table bridge ctbench {
+    counter udp_wire { }
+    chain sw {
+        type filter hook forward priority 0; policy accept;
+        ip daddr $B udp dport $UPORT counter name udp_wire
+    }
+}
+EOF
+PARTS=${BENCH_PARTS:-tcp udp}
+
 "$PY" -c 'import random, sys; sys.stdout.buffer.write(random.Random(1).randbytes(int(sys.argv[1])))' $((MB * 1000 * 1000)) >"$AD/tcp.bin"
 "$PY" -c 'import random, sys; sys.stdout.buffer.write(random.Random(2).randbytes(int(sys.argv[1])))' $((DGRAMS * DSIZE)) >"$AD/udp.bin"
 
@@ -86,7 +104,7 @@ wrap() {
     case $1 in
         native) ;;
         none) echo valgrind -q --tool=none --vgdb=no --trace-children=yes ;;
-        crosstag) echo "$CT" run -q --db "$CTNET_ROOT/$NET/$2/crosstag.db" --host "$2" -- ;;
+        crosstag|tagged) echo "$CT" run -q --db "$CTNET_ROOT/$NET/$2/crosstag.db" --host "$2" -- ;;
     esac
 }
 
@@ -102,7 +120,23 @@ db_rows() {
 
 # counter NAME -> "packets bytes"
 counter() { ip netns exec "$NET-a" nft list counter inet ctbench "$1" | awk '/packets/ { print $2, $4 }'; }
-reset_counters() { ip netns exec "$NET-a" nft reset counters table inet ctbench >/dev/null; }
+reset_counters() {
+    ip netns exec "$NET-a" nft reset counters table inet ctbench >/dev/null
+    ip netns exec "$NET.sw" nft reset counters table bridge ctbench >/dev/null
+}
+wire_counter() { ip netns exec "$NET.sw" nft list counter bridge ctbench udp_wire | awk '/packets/ { print $2, $4 }'; }
+
+# udptag attach|detach — the UDP sequence tag on both hosts, tracking a and b
+udptag() {
+    local h
+    for h in a b; do
+        if [ "$1" = attach ]; then
+            on "$h" "$CT" net udptag attach --track "$A/32" "$B/32" >/dev/null || return 1
+        else
+            on "$h" "$CT" net udptag detach >/dev/null || return 1
+        fi
+    done
+}
 
 wait_listen() {     # wait_listen -ltnH|-lunH PORT PID
     local i
@@ -142,10 +176,13 @@ run_tcp() {
         printf "%.3f %d %s %d %d %d %d\n", t1 - t0, tb - 52 * tp, rt, tp, fp - tp, fb + bb, ob + ib - fb - bb }'
 }
 
-# run_udp MODE -> "seconds sent payload wirebytes otherbytes received" or "fail"
+# run_udp MODE -> "seconds sent payload wirebytes otherbytes received wpackets wbytes" or "fail"
 run_udp() {
-    local m=$1 rc=0 rpid t0 t1 op ob ip_ ib up ub rx
+    local m=$1 rc=0 rpid t0 t1 op ob ip_ ib up ub rx wp wbb
     reset_counters
+    if [ "$m" = tagged ]; then
+        udptag attach || { echo fail; echo "crosstag net udptag attach failed" >"$W/err"; return; }
+    fi
     # shellcheck disable=SC2046
     on b $(wrap "$m" b) "$RECV" udp "$UPORT" 3000 >/dev/null 2>"$W/rerr" &
     rpid=$!
@@ -157,23 +194,28 @@ run_udp() {
     [ "$rc" -eq 0 ] || kill "$rpid" 2>/dev/null
     wait "$rpid" || rc=$?
     cat "$W/rerr" >>"$W/err"
-    [ "$m" = crosstag ] && db_rows UDP
+    case $m in crosstag|tagged) db_rows "UDP ($m)" ;; esac
+    [ "$m" = tagged ] && udptag detach
     rm -f "$AD"/crosstag.db* "$BD"/crosstag.db*
     [ "$rc" -eq 0 ] || { echo fail; return; }
     read -r op ob < <(counter out_all); read -r ip_ ib < <(counter in_all)
     read -r up ub < <(counter udp_out)
+    read -r wp wbb < <(wire_counter)
     rx=$(sed -n 's/^datagrams \([0-9]*\) .*/\1/p' "$W/rerr")
-    awk -v t0="$t0" -v t1="$t1" -v up="$up" -v ub="$ub" -v op="$op" -v ob="$ob" -v ip="$ip_" -v ib="$ib" -v rx="$rx" 'BEGIN {
-        printf "%.3f %d %d %d %d %s\n", t1 - t0, up, ub - 28 * up, ob + ib, ob + ib - ub, rx }'
+    awk -v t0="$t0" -v t1="$t1" -v up="$up" -v ub="$ub" -v op="$op" -v ob="$ob" -v ip="$ip_" -v ib="$ib" -v rx="$rx" \
+        -v wp="$wp" -v wb="$wbb" 'BEGIN {
+        printf "%.3f %d %d %d %d %s %d %d\n", t1 - t0, up, ub - 28 * up, ob + ib, ob + ib - ub, rx, wp, wb }'
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.1fx", a / b }'; }
 report_fail() { { echo "    $1 under $2 failed:"; sed 's/^/    /' "$W/err" | head -5; } >>"$W/failures"; }
 
 modes=(native none crosstag)
+umodes=(native none crosstag tagged)
 echo "crosstag network benchmark: test net $NET, a=$A -> b=$B (veth + bridge), $(nproc) cores, $(valgrind --version)"
 echo "none = valgrind --tool=none on both ends; crosstag = crosstag run on both ends, one database per host"
 echo
+if [[ " $PARTS " == *" tcp "* ]]; then
 echo "TCP a->b, $MB MB ($((MB * 1000 * 1000)) bytes); counted in a by nftables (packets before segmentation)"
 printf '%-9s %9s %8s %11s %8s %11s %9s %10s %11s %11s\n' mode seconds MB/s payload retrans pay-retr data-pkts other-pkts conn-bytes other-bytes
 declare -A TS PAY
@@ -194,20 +236,32 @@ echo "ratios: none/native $(ratio "${TS[none]:-}" "${TS[native]:-}"), crosstag/n
 echo "(payload: TCP payload bytes a sent; retrans: of those, sent again (TCP_INFO); data-pkts: packets with a 32-byte TCP header;"
 echo " other-pkts: the rest, i.e. the SYN; conn-bytes: IP bytes of the connection both ways, ACKs included; other-bytes: IP bytes of a outside it)"
 echo
+fi
+if [[ " $PARTS " == *" udp "* ]]; then
 echo "UDP a->b, $DGRAMS datagrams of $DSIZE bytes"
-printf '%-9s %9s %10s %12s %12s %11s %9s %10s\n' mode seconds sent payload wire-bytes other-bytes overhead received
-declare -A WB
-for m in "${modes[@]}"; do
+printf '%-9s %9s %8s %11s %12s %11s %9s %9s %12s %8s %9s %9s\n' mode seconds sent payload a-ip-bytes other-bytes overhead received \
+    switch-bytes B/dgram %payload %wire
+declare -A WB SWB
+for m in "${umodes[@]}"; do
     r=$(run_udp "$m")
     if [ "$r" = fail ]; then
         printf '%-9s %9s\n' "$m" failed; report_fail udp "$m"; continue
     fi
-    read -r s sent pay wb xb rx <<<"$r"
-    WB[$m]=$wb
+    read -r s sent pay wb xb rx wp wbb <<<"$r"
+    WB[$m]=$wb SWB[$m]=$wbb
     ov=$(awk -v a="$wb" -v b="${WB[native]:-}" 'BEGIN { if (b == "" || b + 0 == 0) print "-"; else printf "%+.3f%%", (a - b) * 100 / b }')
-    printf '%-9s %9s %10s %12s %12s %11s %9s %10s\n' "$m" "$s" "$sent" "$pay" "$wb" "$xb" "$ov" "$rx"
+    # the tag's cost, from the bytes the switch saw against native's
+    read -r per pp pw < <(awk -v a="$wbb" -v b="${SWB[native]:-}" -v n="$wp" -v d="$DSIZE" 'BEGIN {
+        if (b == "" || n + 0 == 0) { print "- - -"; exit }
+        x = (a - b) / n; printf "%.2f %.3f%% %.3f%%\n", x, x * 100 / d, (a - b) * 100 / b }')
+    printf '%-9s %9s %8s %11s %12s %11s %9s %9s %12s %8s %9s %9s\n' "$m" "$s" "$sent" "$pay" "$wb" "$xb" "$ov" "$rx" \
+        "$wbb" "$per" "$pp" "$pw"
 done
-echo "(seconds: the sender's; wire-bytes: IP bytes a sent and received; overhead: wire bytes against native; received: datagrams b got before 3 s of silence)"
+echo "(seconds: the sender's; a-ip-bytes: IP bytes a sent and received, counted in a before its tc programs; overhead: those"
+echo " against native; received: datagrams b got before 3 s of silence; switch-bytes: bytes of a's datagrams to b as the switch"
+echo " forwarded them, the tag included; B/dgram, %payload, %wire: what that adds per datagram against native, in percent of"
+echo " the payload and of the switch-bytes)"
+fi
 [ -s "$W/rows" ] && cat "$W/rows"
 [ -s "$W/failures" ] && cat "$W/failures"
 exit 0

@@ -11,7 +11,9 @@
 #   an untracked receiver on b, an untracked host c receiving from tracked a,
 #     and a tracked receiver on b getting datagrams from untracked c: each
 #     application receives exactly the payloads sent;
-#   a -> b over IPv6, the first datagram read with MSG_PEEK first.
+#   a -> b over IPv6, the first datagram read with MSG_PEEK first;
+#   checksums: frames with full checksums injected on the switch, which b
+#     checks after its tc program cut or added the tag.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/netlib.sh"
 
@@ -156,6 +158,55 @@ crun a "$T/a5.err" sh -c "'$PROGS/netsend' udp $B6 7104 64 < in.txt"
 wait $jb
 { head -c 64 "$DATA_A/in.txt"; cat "$DATA_A/in.txt"; } | cmp -s - "$DATA_B/v6.out" && pass v6-peek ||
     { cat "$T/a5.err" "$T/b5.err" >"$T/e"; fail v6-peek "b got other bytes" "$T/e"; }
+
+# ---- checksums: frames made by hand (full UDP checksums, which b checks in
+# software), injected from the switch: tagged ones to an untracked receiver
+# (b cuts the tag), untagged ones to a tracked receiver (b adds 0xffffffff);
+# odd and even lengths, IPv4 and IPv6 ----
+MAC_B=$(on b cat /sys/class/net/eth0/address)
+on b sh -c "'$PROGS/netrecv' udp 7105 1500 > cut.out" 2>/dev/null & jb=$!
+crun b "$T/b6.err" sh -c "'$PROGS/netrecv' udp 7106 1500 > added.out" & jb2=$!
+wait_listen b 7105 udp && wait_listen b 7106 udp || fail listen-7105 "b never listened"
+ip netns exec "$SW" "$PY" - "$MAC_B" "$A" "$B" "$C" "$A6" "$B6" "$T" <<'EOF' 2>"$T/inject.err"
+import ipaddress, socket, sys
+mac_b, a, b, c, a6, b6, t = sys.argv[1:]
+def csum(data):
+    data += b"\0" * (len(data) & 1)
+    s = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def frame(src, dst, dport, payload):
+    s, d = ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed
+    ulen = 8 + len(payload)
+    pseudo = s + d + (ulen.to_bytes(4, "big") + b"\0\0\0\x11" if len(s) == 16 else b"\0\x11" + ulen.to_bytes(2, "big"))
+    udp = (40000).to_bytes(2, "big") + dport.to_bytes(2, "big") + ulen.to_bytes(2, "big")
+    udp += (csum(pseudo + udp + b"\0\0" + payload) or 0xffff).to_bytes(2, "big") + payload
+    if len(s) == 4:
+        ip = bytes([0x45, 0]) + (20 + ulen).to_bytes(2, "big") + b"\0\0\x40\0\x40\x11\0\0" + s + d
+        ip = ip[:10] + csum(ip).to_bytes(2, "big") + ip[12:]
+        et = b"\x08\x00"
+    else:
+        ip = b"\x60\0\0\0" + ulen.to_bytes(2, "big") + b"\x11\x40" + s + d
+        et = b"\x86\xdd"
+    return bytes.fromhex(mac_b.replace(":", "")) + b"\x02\0\0\0\0\x01" + et + ip + udp
+o = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+o.bind(("v-b", 0))
+pays = [b"odd!x", b"E" * 64, b"even", b"v6 odd", b"Z"]
+cut, added = open(t + "/cut.want", "wb"), open(t + "/added.want", "wb")
+for i, p in enumerate(pays):
+    v6 = i >= 3
+    k = (1000 + i).to_bytes(4, "big")
+    o.send(frame(a6 if v6 else a, b6 if v6 else b, 7105, p + k))   # tagged, as from a
+    o.send(frame(c, b, 7106, p))                                    # untagged, from c
+    cut.write(p)
+    added.write(p)
+EOF
+wait $jb; wait $jb2
+cmp -s "$T/cut.want" "$DATA_B/cut.out" && pass checksum-cut ||
+    { od -c "$DATA_B/cut.out" >"$T/e"; cat "$T/inject.err" >>"$T/e"; fail checksum-cut "b's untracked receiver got other bytes" "$T/e"; }
+cmp -s "$T/added.want" "$DATA_B/added.out" && pass checksum-added ||
+    { od -c "$DATA_B/added.out" >"$T/e"; cat "$T/inject.err" "$T/b6.err" >>"$T/e"; fail checksum-added "b's tracked receiver got other bytes" "$T/e"; }
 
 for h in a b; do stop_agent "$(net_dir $h)/crosstag.db"; done
 M=$T/merged.db
