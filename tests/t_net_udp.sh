@@ -12,13 +12,15 @@
 #     and a tracked receiver on b getting datagrams from untracked c: each
 #     application receives exactly the payloads sent;
 #   a -> b over IPv6, the first datagram read with MSG_PEEK first;
+#   sendmmsg -> recvmmsg with one datagram dropped; two sockets one after the
+#     other on the same 4-tuple (recvmsg): their datagrams never mix;
 #   checksums: frames with full checksums injected on the switch, which b
 #     checks after its tc program cut or added the tag.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/netlib.sh"
 
 command -v nft >/dev/null || { skip net-udp "no nft command"; finish; }
-command -v tc >/dev/null || { skip net-udp "no tc command"; finish; }
+command -v sqlite3 >/dev/null || { skip net-udp "no sqlite3 command"; finish; }
 net_up 3 || finish
 A=$(net_ip a) B=$(net_ip b) C=$(net_ip c) A6=$(net_ip a -6) B6=$(net_ip b -6)
 DATA_A=$(net_dir a)/data DATA_B=$(net_dir b)/data DATA_C=$(net_dir c)/data
@@ -159,6 +161,47 @@ wait $jb
 { head -c 64 "$DATA_A/in.txt"; cat "$DATA_A/in.txt"; } | cmp -s - "$DATA_B/v6.out" && pass v6-peek ||
     { cat "$T/a5.err" "$T/b5.err" >"$T/e"; fail v6-peek "b got other bytes" "$T/e"; }
 
+# ---- batches: 8 datagrams of 32 bytes, sendmmsg -> recvmmsg; datagram 6
+# (bytes 192-223 of in.txt, starting with 'D') dropped on b ----
+on b nft add rule inet ctdrop in udp dport 7108 @th,64,8 0x44 drop || fail drop-rule-2 "nft on b"
+crun b "$T/b7.err" sh -c "'$PROGS/udpmm' recv 7108 7 > mm.out" & jb=$!
+wait_listen b 7108 udp || fail listen-7108 "b never listened"
+crun a "$T/a7.err" sh -c "head -c 256 in.txt | '$PROGS/udpmm' send $B 7108 32"
+wait $jb
+"$PY" -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d[:192] + d[224:256])' \
+    "$DATA_A/in.txt" | cmp -s - "$DATA_B/mm.out" && pass mmsg-payloads ||
+    { cat "$T/a7.err" "$T/b7.err" >"$T/e"; fail mmsg-payloads "b got other bytes" "$T/e"; }
+
+# ---- one 4-tuple, two sockets one after the other: the second one's
+# datagrams continue the numbers (3, 4, 5), so they never share offsets with
+# the first one's; received with recvmsg ----
+"$PY" -c 'import sys
+for n in (1, 2):
+    open(sys.argv[1] + "/f%d" % n, "w").write("".join("run %d dgram %d..\n" % (n, i) for i in range(3)))' "$DATA_A"
+crun b "$T/b8.err" "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 7107))
+with open("reuse.out", "wb") as out:
+    for i in range(6):
+        out.write(s.recvmsg(4096)[0])
+' & jb=$!
+wait_listen b 7107 udp || fail listen-7107 "b never listened"
+for n in 1 2; do
+    crun a "$T/a8.err" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7200))
+d = open(sys.argv[1], "rb").read()
+for i in range(0, len(d), 16):
+    s.sendto(d[i:i + 16], (sys.argv[2], 7107))
+' "f$n" "$B"
+done
+wait $jb
+cat "$DATA_A/f1" "$DATA_A/f2" | cmp -s - "$DATA_B/reuse.out" && pass reuse-payloads ||
+    { cat "$T/a8.err" "$T/b8.err" >"$T/e"; fail reuse-payloads "b got other bytes" "$T/e"; }
+
 # ---- checksums: frames made by hand (full UDP checksums, which b checks in
 # software), injected from the switch: tagged ones to an untracked receiver
 # (b cuts the tag), untagged ones to a tracked receiver (b adds 0xffffffff);
@@ -224,6 +267,15 @@ j() { printf '{"sink":{"host":"b","object":"file:%s","start":%s,"end":%s},"sourc
 # the peeked datagram and then all 20, over IPv6
 { j "$DATA_B/v6.out" 0 64 "$DATA_A/in.txt" 0 64
   j "$DATA_B/v6.out" 64 1344 "$DATA_A/in.txt" 0 1280; } | expect_json v6-backward backward "$DATA_B/v6.out"
+
+{ j "$DATA_B/mm.out" 0 192 "$DATA_A/in.txt" 0 192
+  j "$DATA_B/mm.out" 192 224 "$DATA_A/in.txt" 224 256; } | expect_json mmsg-backward backward "$DATA_B/mm.out"
+{ j "$DATA_B/reuse.out" 0 48 "$DATA_A/f1" 0 48
+  j "$DATA_B/reuse.out" 48 96 "$DATA_A/f2" 0 48; } | expect_json reuse-backward backward "$DATA_B/reuse.out"
+# the second socket's datagrams are 3, 4, 5 on both ends
+n=$(sqlite3 "$M" "SELECT group_concat(DISTINCT f.sink_start >> 32) FROM flows f JOIN objects o ON o.id = f.sink_obj
+                  WHERE o.name = CAST('udp:$A:7200>$B:7107' AS BLOB)")
+[ "$n" = "0,1,2,3,4,5" ] && pass reuse-numbers || fail reuse-numbers "datagram numbers sent: '$n'"
 
 on a "$CT" net udptag detach >"$T/detach" 2>&1 && on a "$CT" net udptag status 2>&1 | grep -q '^not attached$' &&
     pass detach || fail detach "detach failed" "$T/detach"
