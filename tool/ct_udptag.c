@@ -20,7 +20,10 @@
  * Limits: a receive whose buffer is smaller than payload + 4 loses the tag
  * (recv/recvfrom/read cannot even tell: the datagram is taken as ending
  * there); datagrams an untracked process queued on a socket before it was
- * registered are misread. */
+ * registered are misread; a registered socket read some other way (io_uring,
+ * splice) shows the trailer.  Without root the pins cannot be opened: no
+ * socket is registered, the receiving host cuts every tag, and both ends
+ * count. */
 #include "ct_udptag.h"
 #include "ct_objects.h"
 #include "ct_sockets.h"
@@ -93,10 +96,10 @@ static Bool map_op(Int map, UInt cmd, const void *key, void *value, ULong flags)
     return sys(__NR_bpf, cmd, (UWord)&attr, sizeof attr) == 0;
 }
 
-static void register_fd(Int fd)
+static Bool register_fd(Int fd)
 {
     UInt one = 1;
-    map_op(rx_map, X_BPF_MAP_UPDATE_ELEM, &fd, &one, 0 /* BPF_ANY */);
+    return map_op(rx_map, X_BPF_MAP_UPDATE_ELEM, &fd, &one, 0 /* BPF_ANY */);
 }
 
 /* Sockets known registered (by inode; open addressing, never shrinks). */
@@ -140,7 +143,8 @@ static Bool registered(Int fd)
     if (reg_known(o->ino)) return True;
     if (!maps() || !sock_is_udp(fd, o)) return False;
     UInt v;
-    if (!map_op(rx_map, X_BPF_MAP_LOOKUP_ELEM, &fd, &v, 0)) register_fd(fd);
+    /* a socket we could not register gets no trailers: nothing to take off */
+    if (!map_op(rx_map, X_BPF_MAP_LOOKUP_ELEM, &fd, &v, 0) && !register_fd(fd)) return False;
     reg_add(o->ino);
     return True;
 }
