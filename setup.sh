@@ -30,7 +30,7 @@ fi
 # test network (net/ctnet): iproute2 (namespaces, veth, bridge, ss), procps
 #        (sysctl), util-linux (unshare, setpriv), socat (traffic in
 #        tests/t_testnet.sh), nftables (byte counters in bench/bench_net.sh)
-pkgs=(build-essential pkg-config valgrind libsqlite3-dev sqlite3 libjansson-dev
+pkgs=(build-essential pkg-config valgrind libsqlite3-dev sqlite3 libjansson-dev libinih-dev
       libbpf-dev libelf-dev clang bpftool
       coreutils sed mawk bsdextrautils util-linux gzip openssl git python3 time
       e2fsprogs iproute2 procps socat nftables curl)

@@ -25,6 +25,7 @@ struct agent_cfg {
     const struct agent_paths *paths;
     const char *host;          /* for trackers that send no RUN */
     int idle_exit_s;           /* exit after this long without connections; 0 never */
+    const char *policy;        /* leak-prevention policy file, or NULL */
 };
 /* Serves until stopped (SIGTERM/SIGINT, STOP, idleness).  Exit status. */
 int agent_serve(const struct agent_cfg *cfg);
@@ -37,5 +38,8 @@ int agent_connect(const struct agent_paths *p, const char *host, uint64_t run, i
                   int quiet, pid_t *agent_pid);
 /* Starts `crosstag agent` in the background for p.  0 or -1. */
 int agent_start(const struct agent_paths *p, const char *host, int idle_exit_s);
+/* Asks the agent on control connection fd to load policy file `path`
+ * (absolute).  0, or -1 with the agent's reason on stderr. */
+int agent_send_policy(int fd, const char *path);
 
 #endif

@@ -134,3 +134,42 @@ int agent_connect(const struct agent_paths *p, const char *host, uint64_t run, i
         usleep(20 * 1000);
     }
 }
+
+int agent_send_policy(int fd, const char *path)
+{
+    size_t pl = strlen(path);
+    unsigned char msg[sizeof(struct ct_msg_policy) + 4096 + 8];
+    if (pl == 0 || pl >= 4096)
+        return -1;
+    struct ct_msg_policy m = { .h = { CT_MSG_POLICY, (uint32_t)CT_MSG_ALIGN(sizeof m + pl) },
+                               .path_len = (uint32_t)pl };
+    memset(msg, 0, sizeof msg);
+    memcpy(msg, &m, sizeof m);
+    memcpy(msg + sizeof m, path, pl);
+    if (send(fd, msg, m.h.len, MSG_NOSIGNAL) != (ssize_t)m.h.len) {
+        fprintf(stderr, "crosstag: the agent went away\n");
+        return -1;
+    }
+    /* Its answer is a NOTE: level 0 loaded, 2 refused. */
+    for (;;) {
+        struct ct_msg_note n;
+        unsigned char body[CT_WIRE_MAXMSG];
+        struct pollfd pf = { .fd = fd, .events = POLLIN };
+        if (poll(&pf, 1, 10000) != 1 || recv(fd, &n.h, sizeof n.h, MSG_WAITALL) != (ssize_t)sizeof n.h ||
+            n.h.len < sizeof n.h || n.h.len > sizeof body ||
+            recv(fd, body, n.h.len - sizeof n.h, MSG_WAITALL) != (ssize_t)(n.h.len - sizeof n.h)) {
+            fprintf(stderr, "crosstag: the agent did not answer the policy request\n");
+            return -1;
+        }
+        if (n.h.type != CT_MSG_NOTE || n.h.len < sizeof n)
+            continue;
+        memcpy((unsigned char *)&n + sizeof n.h, body, sizeof n - sizeof n.h);
+        const char *text = (const char *)body + (sizeof n - sizeof n.h);
+        int tl = (int)(n.note_len < n.h.len - sizeof n ? n.note_len : n.h.len - sizeof n);
+        if (n.level >= 2) {
+            fprintf(stderr, "crosstag: the agent refused the policy: %.*s\n", tl, text);
+            return -1;
+        }
+        return 0;
+    }
+}

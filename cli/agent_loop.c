@@ -19,7 +19,10 @@
 
 #include "agent.h"
 #include "conn.h"
+#include "alert_json.h"
 #include "ct_wire.h"
+#include "policy.h"
+#include "policy_agent.h"
 #include "store.h"
 #include "tcpid.h"
 
@@ -42,6 +45,9 @@ struct agent {
     int stop;                  /* finish what is connected, then exit */
     int listen_paused;         /* out of fds */
     uint64_t idle_since_ms;
+    struct policy pol;         /* leak prevention: loaded when have_pol */
+    int have_pol;
+    int in_classq;             /* answering one: a nested CLASSQ does not drain */
     dev_t db_dev;              /* the database file we have open */
     ino_t db_ino;
 };
@@ -136,6 +142,157 @@ static void request(void *ctx, struct conn *c, uint32_t type, uint64_t run)
     c->sync_run = type == CT_MSG_STOP ? 0 : run;
 }
 
+/* ---- leak prevention ---- */
+
+/* POLICY from crosstag run: load the file unless the same one is loaded.
+ * A different one replaces it (the agent enforces one policy: the last
+ * run's); the answer is a NOTE, level 2 when the file is refused. */
+static void policy_req(void *ctx, struct conn *c, const char *path)
+{
+    struct agent *a = ctx;
+    char err[700], text[800];
+    /* (paths longer than 700 bytes are cut in the answer only) */
+    struct policy np;
+    int level = 0;
+    if (policy_load(path, &np, err, sizeof err) != 0) {
+        snprintf(text, sizeof text, "%s", err);
+        level = 2;
+    } else {
+        if (a->have_pol && strcmp(a->pol.path, np.path) != 0)
+            logf_("policy %s replaces %s", np.path, a->pol.path);
+        else if (!a->have_pol)
+            logf_("policy %s loaded", np.path);
+        if (a->have_pol)
+            policy_free(&a->pol);
+        a->pol = np;
+        a->have_pol = 1;
+        snprintf(text, sizeof text, "policy %.700s loaded", np.path);
+    }
+    size_t tl = strlen(text);
+    unsigned char msg[sizeof(struct ct_msg_note) + 808];
+    struct ct_msg_note n = { .h = { CT_MSG_NOTE, (uint32_t)CT_MSG_ALIGN(sizeof n + tl) },
+                             .level = (uint32_t)level, .note_len = (uint32_t)tl };
+    memset(msg, 0, sizeof msg);
+    memcpy(msg, &n, sizeof n);
+    memcpy(msg + sizeof n, text, tl);
+    conn_send(c, msg, n.h.len);
+}
+
+/* Everything the other connections have sent so far gets stored: the
+ * records of the processes that wrote what this one read.  Ended
+ * connections are left for read_conns to close. */
+static int accept_all(struct agent *a);
+
+static void drain_others(struct agent *a, struct conn *self)
+{
+    accept_all(a);             /* a writer that just started may wait in the backlog */
+    for (size_t i = 0; i < a->nconns; i++) {
+        struct conn *c = a->conns[i];
+        for (int round = 0; c != self && !c->ended && !c->control && round < 64; round++) {
+            struct pollfd pf = { .fd = c->fd, .events = POLLIN };
+            if (poll(&pf, 1, 0) != 1)
+                break;
+            size_t before = c->done + c->len;
+            if (conn_read(c, &a->env) <= 0) {
+                c->ended = 1;
+                break;
+            }
+            if (c->done + c->len == before)
+                break;
+        }
+    }
+}
+
+static void log_alert(struct agent *a, struct conn *c, const struct pa_decision *d,
+                      const struct pa_alert *al, uint64_t now)
+{
+    struct store_procinfo pi = { 0 };
+    int have_pi = c->proc > 0 && store_proc_info(a->env.store, c->proc, &pi) == 0;
+    struct store_objinfo oi = { 0 };
+    char *oname = NULL;
+    if (al->src_obj > 0 && store_object_info(a->env.store, al->src_obj, &oi) == 0) {
+        oname = strndup((const char *)oi.name, oi.name_len);
+        free(oi.name);
+    }
+    struct store_alertinfo ai = {
+        .time_ns = now, .pid = c->pid, .host = have_pi ? pi.host_name : NULL,
+        .argv0 = have_pi && pi.argv ? (const char *)pi.argv : NULL, .dest = d->dest,
+        .cls = al->cls->name, .action = policy_action_name(al->action),
+        .src_host = oname ? oi.host_name : NULL, .src_obj = oname,
+        .src_start = al->src_start, .src_end = al->src_end, .bytes = al->bytes, .note = al->note,
+    };
+    char *j = alert_json(&ai);
+    if (j) {
+        fprintf(stderr, "%s\n", j);
+        fflush(stderr);
+        free(j);
+    }
+    free(oname);
+    if (have_pi)
+        free(pi.argv);
+}
+
+static void classq(void *ctx, struct conn *c, const struct ct_msg_classq *q,
+                   const unsigned char *dest, const struct ct_classq_run *runs)
+{
+    struct agent *a = ctx;
+    struct pa_decision d = { 0 };
+    struct ct_msg_classr r = { .h = { CT_MSG_CLASSR, sizeof r }, .id = q->id };
+    int ok = a->have_pol;
+    for (int tries = 0; ok; tries++) {
+        if (!a->in_classq) {
+            a->in_classq = 1;
+            drain_others(a, c);
+            a->in_classq = 0;
+        }
+        commit(a);             /* the query reads what is stored */
+        if (pa_decide(a->env.store, &a->pol, &c->handles, q, dest, runs, &d) != 0) {
+            ok = 0;
+            break;
+        }
+        /* A pipe's writer may not have sent its records yet (it sends
+         * them when its write returns, which may be after our read). */
+        if (!d.pending || tries >= 30 || a->in_classq)
+            break;
+        pa_free(&d);
+        usleep(10 * 1000);
+    }
+    if (!a->have_pol)
+        logf_("pid %d asked about a send, but no policy is loaded: it fails closed", (int)c->pid);
+    if (!ok || d.npieces > CT_CLASSR_MAXPIECES) {
+        r.flags = CT_CLASSR_UNDECIDED;
+        d.npieces = 0;
+    }
+    uint64_t now = (uint64_t)time(NULL) * 1000000000u;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
+        now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    for (size_t i = 0; ok && i < d.nalerts; i++) {
+        const struct pa_alert *al = &d.alerts[i];
+        struct store_alert sa = {
+            .time_ns = now, .proc = c->proc, .dest = d.dest, .cls = al->cls->name,
+            .action = policy_action_name(al->action), .src_obj = al->src_obj,
+            .src_start = al->src_start, .src_end = al->src_end, .bytes = al->bytes, .note = al->note,
+        };
+        env_batch(&a->env);
+        if (store_alert(a->env.store, &sa) != 0)
+            logf_("cannot store an alert: %s", store_errmsg(a->env.store));
+        log_alert(a, c, &d, al, now);
+    }
+    r.npieces = (uint32_t)d.npieces;
+    r.h.len = (uint32_t)(sizeof r + d.npieces * sizeof *d.pieces);
+    unsigned char *msg = malloc(r.h.len);
+    if (msg) {
+        memcpy(msg, &r, sizeof r);
+        if (d.npieces)
+            memcpy(msg + sizeof r, d.pieces, d.npieces * sizeof *d.pieces);
+        commit(a);             /* alerts are stored before the send goes on */
+        conn_send(c, msg, r.h.len);
+        free(msg);
+    }
+    pa_free(&d);
+}
+
 static int add_conn(struct agent *a, int fd, pid_t pid, uid_t uid)
 {
     if (a->nconns == a->cap) {
@@ -209,18 +366,24 @@ static void conn_done(struct agent *a, struct conn *c)
 }
 
 /* Reads each connection once, oldest first: a parent's HELLO must be
- * stored before its child's so the child finds it. */
+ * stored before its child's so the child finds it.  Ended connections are
+ * removed after the pass: answering a CLASSQ reads the others (and may
+ * accept new ones) in the middle of it. */
 static void read_conns(struct agent *a, size_t npfd)
 {
+    for (size_t i = 0; i < a->nconns; i++) {
+        struct conn *c = a->conns[i];
+        if (!c->ended && i < npfd && (a->pfd[2 + i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            conn_read(c, &a->env) <= 0)
+            c->ended = 1;
+    }
     size_t keep = 0;
     for (size_t i = 0; i < a->nconns; i++) {
         struct conn *c = a->conns[i];
-        if (i < npfd && (a->pfd[2 + i].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            conn_read(c, &a->env) <= 0) {
+        if (c->ended)
             conn_done(a, c);
-            continue;
-        }
-        a->conns[keep++] = c;
+        else
+            a->conns[keep++] = c;
     }
     a->nconns = keep;
 }
@@ -400,6 +563,8 @@ int agent_serve(const struct agent_cfg *cfg)
     note_db_file(&a);
     a.env.say = say;
     a.env.request = request;
+    a.env.classq = classq;
+    a.env.policy = policy_req;
     a.env.say_ctx = &a;
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         goto out;
@@ -414,7 +579,15 @@ int agent_serve(const struct agent_cfg *cfg)
     }
     if (!(a.pfd = malloc(2 * sizeof *a.pfd)))
         goto out;
-    logf_("serving %s on %s (host %s)", cfg->paths->db, cfg->paths->sock, cfg->host);
+    if (cfg->policy) {
+        if (policy_load(cfg->policy, &a.pol, err, sizeof err) != 0) {
+            logf_("%s", err);
+            goto out;
+        }
+        a.have_pol = 1;
+    }
+    logf_("serving %s on %s (host %s)%s%s", cfg->paths->db, cfg->paths->sock, cfg->host,
+          a.have_pol ? ", policy " : "", a.have_pol ? a.pol.path : "");
     /* TCP streams are named by their initial sequence numbers, which only
      * the eBPF program can see; without it (not root) they get id 0 and
      * reused 4-tuples may mix (the trackers warn). */

@@ -2,7 +2,7 @@
 # (wildcards: new files are picked up without editing this).
 CLI_SRCS := $(wildcard cli/*.c) $(wildcard store/*.c)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
-CLI_LIBS := -lsqlite3 -ljansson
+CLI_LIBS := -lsqlite3 -ljansson -linih
 
 all: $(BUILD)/bin/crosstag
 

@@ -15,7 +15,7 @@
 #include "ct_wire.h"
 #include "paths.h"
 
-#define SHORT_USAGE "usage: crosstag agent [run|start|stop|status] [--db PATH] [--host NAME] [--idle-exit SEC]\n"
+#define SHORT_USAGE "usage: crosstag agent [run|start|stop|status] [--db PATH] [--host NAME] [--idle-exit SEC] [--policy FILE]\n"
 
 static void usage(FILE *out)
 {
@@ -37,6 +37,8 @@ static void usage(FILE *out)
           "                     (default: $CROSSTAG_HOST, else the system's host name)\n"
           "  --idle-exit SEC    exit after SEC seconds without connections (default 0: never;\n"
           "                     agents that crosstag run starts use 30)\n"
+          "  --policy FILE      enforce this leak-prevention policy (see README; crosstag run\n"
+          "                     --policy FILE loads one into a running agent)\n"
           "  -h, --help         show this help\n", out);
 }
 
@@ -83,7 +85,7 @@ static int stop_or_status(const struct agent_paths *p, int stop)
 
 int cmd_agent(int argc, char **argv)
 {
-    const char *db = NULL, *host = NULL, *verb = "run";
+    const char *db = NULL, *host = NULL, *verb = "run", *policy = NULL;
     int idle = 0, i = 1;
     if (i < argc && argv[i][0] != '-')
         verb = argv[i++];
@@ -98,6 +100,8 @@ int cmd_agent(int argc, char **argv)
             db = v;
         else if (!strcmp(a, "--host") && v)
             host = v;
+        else if (!strcmp(a, "--policy") && v)
+            policy = v;
         else if (!strcmp(a, "--idle-exit") && v) {
             char *end;
             long n = strtol(v, &end, 10);
@@ -135,7 +139,7 @@ int cmd_agent(int argc, char **argv)
     if (agent_paths(dbpath, &p) != 0)
         return 1;
     if (!strcmp(verb, "run")) {
-        struct agent_cfg cfg = { .paths = &p, .host = host, .idle_exit_s = idle };
+        struct agent_cfg cfg = { .paths = &p, .host = host, .idle_exit_s = idle, .policy = policy };
         return agent_serve(&cfg);
     }
     if (!strcmp(verb, "start")) {

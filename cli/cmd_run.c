@@ -17,6 +17,7 @@
 #include "cmds.h"
 #include "agent.h"
 #include "paths.h"
+#include "policy.h"
 #include "runwait.h"
 #include "sigfwd.h"
 #include "store.h"
@@ -25,7 +26,7 @@
 #define SHORT_USAGE "usage: crosstag run [OPTIONS] -- CMD ARGS...  (crosstag run --help)\n"
 
 struct run_opts {
-    const char *db, *host;
+    const char *db, *host, *policy;
     int quiet, no_addr_taint;
     char **tool_args;          /* --ct-source=G / --ct-no-source=G, command-line order */
     int ntool_args;
@@ -51,6 +52,8 @@ static void run_usage(FILE *out)
           "  --no-addr-taint    do not follow data through memory addresses (table lookups)\n"
           "  --host NAME        record under host NAME (default: $CROSSTAG_HOST, else the\n"
           "                     system's host name)\n"
+          "  --policy FILE      enforce the leak-prevention policy FILE (README: Leak\n"
+          "                     prevention); the agent loads it too\n"
           "  -q, --quiet        do not show tracker notes and warnings\n"
           "  -h, --help         show this help\n"
           "\n"
@@ -123,6 +126,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
             o->db = v;
         else if ((v = opt_value(argc, argv, &i, "--host", &missing)))
             o->host = v;
+        else if ((v = opt_value(argc, argv, &i, "--policy", &missing)))
+            o->policy = v;
         else if ((v = opt_value(argc, argv, &i, "--source", &missing))) {
             if (add_tool_arg(o, "--ct-source=", v) != 0)
                 goto nomem;
@@ -158,7 +163,7 @@ static char **valgrind_argv(const char *valgrind, const struct run_opts *o, char
     size_t ncmd = 0;
     while (o->cmd[ncmd])
         ncmd++;
-    char **v = calloc(10 + (size_t)o->ntool_args + ncmd + 1, sizeof *v);
+    char **v = calloc(12 + (size_t)o->ntool_args + ncmd + 1, sizeof *v);
     if (!v)
         return NULL;
     size_t k = 0;
@@ -298,7 +303,7 @@ int cmd_run(int argc, char **argv)
         return rc == 1 ? 0 : 2;
     }
     char dbpath[4096], valgrind[4096], lib[4096], host[256], err[600];
-    char sockarg[200], runarg[64], hostarg[300];
+    char sockarg[200], runarg[64], hostarg[300], polarg[64], maskarg[64], polpath[4096];
     struct agent_paths ap;
     struct store *st = NULL;
     char **vargv = NULL;
@@ -336,6 +341,23 @@ int cmd_run(int argc, char **argv)
     st = NULL;
     if (agent_paths(dbpath, &ap) != 0)
         goto out;
+    /* The policy is checked here too: a bad file is reported before
+     * anything starts.  Trackers learn only that a policy is on and what
+     * to do when the agent cannot answer (its strictest action). */
+    if (o.policy) {
+        struct policy pol;
+        unsigned char mask;
+        if (policy_load(o.policy, &pol, err, sizeof err) != 0) {
+            fprintf(stderr, "crosstag: bad policy: %s\n", err);
+            rc = 2;
+            goto out;
+        }
+        snprintf(polpath, sizeof polpath, "%s", pol.path);
+        int act = policy_strictest(&pol, &mask);
+        snprintf(polarg, sizeof polarg, "--ct-policy=%s", policy_action_name(act));
+        snprintf(maskarg, sizeof maskarg, "--ct-policy-mask=%u", (unsigned)mask);
+        policy_free(&pol);
+    }
 
     /* A random run id: the agent tells this run's trackers from others'. */
     uint64_t run = 0;
@@ -347,11 +369,13 @@ int cmd_run(int argc, char **argv)
     pid_t apid;
     if ((ctl = agent_connect(&ap, host, run, 1, o.quiet, &apid)) < 0)
         goto out;
+    if (o.policy && agent_send_policy(ctl, polpath) != 0)
+        goto out;
 
     snprintf(sockarg, sizeof sockarg, "--ct-socket=%s", ap.sock);
     snprintf(runarg, sizeof runarg, "--ct-run=%llu", (unsigned long long)run);
     snprintf(hostarg, sizeof hostarg, "--ct-host=%s", host);
-    char *ours[] = { sockarg, runarg, hostarg, NULL };
+    char *ours[] = { sockarg, runarg, hostarg, o.policy ? polarg : NULL, maskarg, NULL };
     if (!(vargv = valgrind_argv(valgrind, &o, ours))) {
         fprintf(stderr, "crosstag: out of memory\n");
         goto out;

@@ -11,5 +11,6 @@ int cmd_agent(int argc, char **argv);
 int cmd_db(int argc, char **argv);   /* also main() of crosstagd */
 int cmd_bpf(int argc, char **argv);      /* cmd_bpf.c */
 int cmd_net(int argc, char **argv);      /* cmd_net.c */
+int cmd_alerts(int argc, char **argv);   /* cmd_alerts.c */
 
 #endif

@@ -348,6 +348,53 @@ static int on_objstate(struct conn *c, struct conn_env *env, const unsigned char
     return 0;
 }
 
+static int on_classq(struct conn *c, struct conn_env *env, const unsigned char *m, uint32_t len,
+                     char *why, size_t wn)
+{
+    struct ct_msg_classq q;
+    if (len < sizeof q)
+        return bad(c, why, wn, "CLASSQ too short");
+    memcpy(&q, m, sizeof q);
+    size_t dl = CT_MSG_ALIGN((size_t)q.dest_len);
+    if (q.dest_len > 4096 || sizeof q + dl + (size_t)q.nruns * sizeof(struct ct_classq_run) > len)
+        return bad(c, why, wn, "CLASSQ destination or runs overrun the message");
+    if (!env->classq)
+        return 0;
+    /* Copies: the runs must be aligned, and reading other connections
+     * while answering may move this buffer. */
+    unsigned char *dest = malloc(q.dest_len + 1);
+    struct ct_classq_run *runs = malloc((q.nruns ? q.nruns : 1) * sizeof *runs);
+    if (!dest || !runs) {
+        free(dest);
+        free(runs);
+        return bad(c, why, wn, "out of memory");
+    }
+    memcpy(dest, m + sizeof q, q.dest_len);
+    dest[q.dest_len] = '\0';
+    memcpy(runs, m + sizeof q + dl, (size_t)q.nruns * sizeof *runs);
+    env->classq(env->say_ctx, c, &q, dest, runs);
+    free(dest);
+    free(runs);
+    return 0;
+}
+
+static int on_policy(struct conn *c, struct conn_env *env, const unsigned char *m, uint32_t len,
+                     char *why, size_t wn)
+{
+    struct ct_msg_policy p;
+    if (len < sizeof p)
+        return bad(c, why, wn, "POLICY too short");
+    memcpy(&p, m, sizeof p);
+    if (p.path_len == 0 || p.path_len >= 4096 || p.path_len > len - sizeof p)
+        return bad(c, why, wn, "POLICY path of bad length %u", p.path_len);
+    char path[4096];
+    memcpy(path, m + sizeof p, p.path_len);
+    path[p.path_len] = '\0';
+    if (env->policy)
+        env->policy(env->say_ctx, c, path);
+    return 0;
+}
+
 /* Handles every complete message in the buffer; keeps a partial tail. */
 static int drain(struct conn *c, struct conn_env *env, char *why, size_t wn)
 {
@@ -366,6 +413,8 @@ static int drain(struct conn *c, struct conn_env *env, char *why, size_t wn)
         if (c->control) {
             if (h.type == CT_MSG_SYNC || h.type == CT_MSG_STOP)
                 r = on_request(c, env, h.type, m, h.len, why, wn);
+            else if (h.type == CT_MSG_POLICY)
+                r = on_policy(c, env, m, h.len, why, wn);
             /* other types: a newer client's requests, skipped */
         } else if (h.type == CT_MSG_CONTROL && !c->hello && !c->run)
             r = on_control(c, m, h.len, why, wn);
@@ -385,6 +434,16 @@ static int drain(struct conn *c, struct conn_env *env, char *why, size_t wn)
             r = on_note(c, env, m, h.len, why, wn);
         else if (h.type == CT_MSG_OBJSTATE)
             r = on_objstate(c, env, m, h.len, why, wn);
+        else if (h.type == CT_MSG_CLASSQ) {
+            /* Counted as handled first: the answer commits, and the
+             * ACK that follows must cover this request. */
+            c->done += h.len;
+            r = on_classq(c, env, m, h.len, why, wn);
+            if (r != 0)
+                c->done -= h.len;
+            off += h.len;
+            continue;
+        }
         /* other types: newer trackers' additions, skipped */
         off += h.len;
         if (r == 0)

@@ -12,6 +12,8 @@
 #include "handlemap.h"
 
 struct store;
+struct ct_msg_classq;
+struct ct_classq_run;
 
 struct conn;
 
@@ -28,6 +30,12 @@ struct conn_env {
     void *say_ctx;
     /* A control connection asked for SYNC of `run` (or STOP: stop set). */
     void (*request)(void *ctx, struct conn *c, uint32_t type, uint64_t run);
+    /* Leak prevention (may be NULL): a tracker's CLASSQ, checked (runs and
+     * destination inside the message), to be answered with CLASSR; a
+     * control connection's POLICY (path NUL-terminated). */
+    void (*classq)(void *ctx, struct conn *c, const struct ct_msg_classq *q,
+                   const unsigned char *dest, const struct ct_classq_run *runs);
+    void (*policy)(void *ctx, struct conn *c, const char *path);
 };
 
 struct conn {
@@ -39,6 +47,7 @@ struct conn {
     int hello;                 /* HELLO seen */
     int control;               /* a control connection (CONTROL seen) */
     int exited;                /* EXIT seen */
+    int ended;                 /* read to its end while answering a CLASSQ: to be closed */
     uint64_t run;              /* from RUN or CONTROL; 0 none */
     uint32_t run_flags;        /* CT_RUNF_* */
     int64_t host;              /* store host id of this tracker */

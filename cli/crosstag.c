@@ -18,6 +18,7 @@ static void usage(FILE *out)
           "                                 where TARGET's bytes came from / went to\n"
           "  agent [run|start|stop|status]  the per-host agent that stores records\n"
           "  db merge [--db OUT] IN...      combine the stores of several hosts\n"
+          "  alerts [--db PATH] [--json]    leak-prevention decisions (run --policy)\n"
           "  bpf attach|detach|status       the eBPF program naming TCP connections (root)\n"
           "  net udptag attach|detach|status  tc programs tagging UDP datagrams (root)\n"
           "\n"
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
         return cmd_agent(argc - 1, argv + 1);
     if (strcmp(cmd, "db") == 0)
         return cmd_db(argc - 1, argv + 1);
+    if (strcmp(cmd, "alerts") == 0)
+        return cmd_alerts(argc - 1, argv + 1);
     if (strcmp(cmd, "bpf") == 0)
         return cmd_bpf(argc - 1, argv + 1);
     if (strcmp(cmd, "net") == 0)

@@ -40,6 +40,9 @@ enum ct_msg_type {
     CT_MSG_SYNCED = 10,/* agent -> control: they are (with counts) */
     CT_MSG_STOP   = 11,/* control -> agent: finish what is pending and exit */
     CT_MSG_OBJSTATE = 12, /* tracker: the state this process left a file in */
+    CT_MSG_CLASSQ = 13,/* tracker -> agent: which of these bytes are protected? */
+    CT_MSG_CLASSR = 14,/* agent -> tracker: the answer (actions per byte range) */
+    CT_MSG_POLICY = 15,/* control -> agent: load this policy file (path follows) */
 };
 
 struct ct_msg_hdr {
@@ -205,6 +208,65 @@ struct ct_msg_objstate {
     int64_t  mtime_ns;
     uint64_t size;
     uint64_t time_ns;      /* when the state was taken */
+};
+
+/* ---- leak prevention (docs/design.md "Leak prevention") ----
+ * A tracker started with a policy asks before a send or write of labelled
+ * bytes to an egress (a TCP/UDP socket, a regular file): CLASSQ carries the
+ * destination and the runs of source bytes the call is about to emit, as
+ * flows would name them (handles declared on this connection, records
+ * flushed before).  The agent traces each run back to its original sources
+ * in its store, matches them against the policy's protected sources and
+ * trusted destinations, records alerts, and answers CLASSR: an action per
+ * range of the call's bytes.  Ranges not named need nothing. */
+enum ct_dest_kind {
+    CT_DEST_TCP  = 1,     /* dest bytes: the peer's struct sockaddr (in or in6) */
+    CT_DEST_UDP  = 2,     /* likewise */
+    CT_DEST_FILE = 3,     /* dest bytes: the object name "file:/abs/path" */
+};
+enum ct_action {
+    CT_ACT_NONE  = 0,     /* not protected, or a trusted destination */
+    CT_ACT_ALERT = 1,     /* record only */
+    CT_ACT_MASK  = 2,     /* replace each byte by the mask byte */
+    CT_ACT_BLOCK = 3,     /* the send must not happen (socket shut down) */
+};
+struct ct_classq_run {
+    uint64_t sink_rel;     /* offset of the run in the call's bytes */
+    uint64_t len;          /* bytes of the call */
+    uint64_t src_off, src_len;
+    uint32_t src;          /* object handle */
+    uint32_t mode;         /* enum ct_flow_mode */
+};
+struct ct_msg_classq {
+    struct ct_msg_hdr h;
+    uint64_t id;           /* echoed in CLASSR */
+    uint32_t dest_kind;    /* enum ct_dest_kind */
+    uint32_t dest_len;     /* dest bytes follow, padded to 8 */
+    uint32_t nruns;        /* then nruns struct ct_classq_run */
+    uint32_t sysno;
+    uint64_t total;        /* bytes of the call */
+};
+struct ct_classr_piece {
+    uint64_t sink_rel, len;
+    uint32_t action;       /* enum ct_action */
+    uint32_t mask;         /* the mask byte (CT_ACT_MASK) */
+};
+struct ct_msg_classr {
+    struct ct_msg_hdr h;
+    uint64_t id;
+    uint32_t npieces;      /* then npieces struct ct_classr_piece */
+    uint32_t flags;        /* CT_CLASSR_UNDECIDED: the agent cannot tell (no
+                              policy, too many pieces): the tracker fails closed */
+};
+#define CT_CLASSR_UNDECIDED 0x1u
+#define CT_CLASSQ_MAXRUNS   1000u   /* runs per CLASSQ: a call with more asks again */
+#define CT_CLASSR_MAXPIECES 2000u
+/* POLICY (control): the absolute path follows (path_len bytes).  The agent
+ * answers with a NOTE: level 0 loaded, level 2 refused (why). */
+struct ct_msg_policy {
+    struct ct_msg_hdr h;
+    uint32_t path_len;
+    uint32_t pad;
 };
 
 #define CT_MSG_ALIGN(n) (((n) + 7u) & ~7u)

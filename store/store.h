@@ -74,6 +74,29 @@ struct store_flow {
 };
 int store_flow(struct store *s, const struct store_flow *f);
 
+/* ---- alerts (leak prevention, store_alerts.c) ---- */
+struct store_alert {
+    uint64_t time_ns;
+    int64_t proc;              /* process image, 0 unknown */
+    const char *dest;          /* "tcp:IP:PORT", "udp:IP:PORT", "file:/abs/path" */
+    const char *cls, *action;  /* class name; "alert", "mask", "block" */
+    int64_t src_obj;           /* the original source, 0 unknown */
+    uint64_t src_start, src_end;
+    uint64_t bytes;            /* bytes of the call the decision covers */
+    const char *note;          /* NULL, or why (fail closed...) */
+};
+int store_alert(struct store *s, const struct store_alert *a);
+/* Every alert in id order, with names resolved; fn returns non-zero to stop. */
+struct store_alertinfo {
+    int64_t id;
+    uint64_t time_ns;
+    int32_t pid;
+    const char *host, *argv0, *dest, *cls, *action, *src_host, *src_obj, *note;   /* NULL unknown */
+    uint64_t src_start, src_end, bytes;
+};
+typedef int (*store_alert_fn)(void *ctx, const struct store_alertinfo *a);
+int store_alerts(struct store *s, store_alert_fn fn, void *ctx);
+
 /* ---- merging (crosstag db merge) ---- */
 struct store_merge_counts { int64_t hosts, processes, objects, flows; };   /* rows added */
 /* Adds every row of the store at src_path that this one lacks (matched by

@@ -12,6 +12,14 @@
 #include "ct_wire.h"
 #include "store_sqlite_int.h"
 
+/* Version 4: leak-prevention decisions (docs/design.md "Leak prevention"). */
+#define ALERTS_SQL \
+    "CREATE TABLE IF NOT EXISTS alerts(\n" \
+    "  id INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, proc INTEGER REFERENCES processes,\n" \
+    "  dest TEXT NOT NULL, class TEXT NOT NULL, action TEXT NOT NULL,\n" \
+    "  src_obj INTEGER REFERENCES objects, src_start INTEGER, src_end INTEGER,\n" \
+    "  bytes INTEGER NOT NULL, note TEXT);\n"
+
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);\n"
     "CREATE TABLE IF NOT EXISTS hosts(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
@@ -41,7 +49,8 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS flows_sink ON flows(sink_obj, sink_start);\n"
     "CREATE INDEX IF NOT EXISTS flows_src ON flows(src_obj, src_start);\n"
     "CREATE INDEX IF NOT EXISTS flows_proc ON flows(proc);\n"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '3');\n";
+    ALERTS_SQL
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '4');\n";
 
 int ct_sqlite_fail(struct store *s, const char *what)
 {
@@ -248,7 +257,12 @@ static const char migrate_v2_sql[] =
     "CREATE INDEX IF NOT EXISTS flows_proc ON flows(proc);\n"
     "UPDATE meta SET value='3' WHERE key='schema_version';\n";
 
-/* Upgrades version `from` (1 or 2) by one step.  IMMEDIATE, and the
+/* Version 4 adds the alerts table: a new empty table, instant. */
+static const char migrate_v3_sql[] =
+    ALERTS_SQL
+    "UPDATE meta SET value='4' WHERE key='schema_version';\n";
+
+/* Upgrades version `from` (1, 2 or 3) by one step.  IMMEDIATE, and the
  * version re-read inside: runs opening one old store at once migrate it
  * once. */
 static int migrate(struct store *s, int64_t from)
@@ -262,7 +276,7 @@ static int migrate(struct store *s, int64_t from)
         explain_failure(s, rc);
         return rollback_keep_err(s);
     }
-    if (r == 1 && v == from && exec_sql(s, from == 1 ? migrate_v1_sql : migrate_v2_sql) != 0) {
+    if (r == 1 && v == from && exec_sql(s, from == 1 ? migrate_v1_sql : from == 2 ? migrate_v2_sql : migrate_v3_sql) != 0) {
         char keep[sizeof s->err];
         snprintf(keep, sizeof keep, "cannot upgrade schema version %lld to %lld: %.400s",
                  (long long)from, (long long)from + 1, s->err);

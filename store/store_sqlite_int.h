@@ -13,9 +13,9 @@
 
 /* Version 2 added periodic flows (flows.reps, sink_step, src_step);
  * version 3 the state tracked writers left files in, version notes and
- * the flows_proc index.  Writers upgrade older stores at open; readers
+ * the flows_proc index, version 4 the alerts table.  Writers upgrade older stores at open; readers
  * read them as they are. */
-#define CT_SCHEMA_VERSION 3
+#define CT_SCHEMA_VERSION 4
 
 /* Statement slots the read side may use freely (store_sqlite_read.c):
  * prepare lazily with ct_sqlite_prep(s, &s->rd[i], sql); store_close

@@ -25,8 +25,12 @@ static ULong lost;
 static UChar buf[BUFSZ];
 static SizeT head, sentp, used;
 static ULong conn_base;
-static UChar ackbuf[sizeof(struct ct_msg_ack)];
+/* What the agent sends back: ACKs, and CLASSR answers to CLASSQ. */
+static UChar ackbuf[CT_WIRE_MAXMSG];
 static SizeT ackfill;
+static ULong classq_id;               /* the question waiting for its answer */
+static Bool classr_got;
+static UChar classr_buf[CT_WIRE_MAXMSG];
 
 /* The flow not yet written, so a run of adjacent flows becomes one record. */
 static struct ct_msg_flow pend;
@@ -57,8 +61,28 @@ static void lose_connection(void)
     sock = -1;
 }
 
-/* Takes what the agent acknowledged; waits up to wait_ms for the first
- * bytes when asked to. */
+/* One message from the agent. */
+static void on_agent_msg(const UChar *m, UInt len)
+{
+    struct ct_msg_hdr h;
+    VG_(memcpy)(&h, m, sizeof h);
+    if (h.type == CT_MSG_ACK && len >= sizeof(struct ct_msg_ack)) {
+        struct ct_msg_ack a;
+        VG_(memcpy)(&a, m, sizeof a);
+        if (a.bytes > conn_base + head && a.bytes <= conn_base + sentp)
+            head = (SizeT)(a.bytes - conn_base);
+    } else if (h.type == CT_MSG_CLASSR && len >= sizeof(struct ct_msg_classr)) {
+        struct ct_msg_classr r;
+        VG_(memcpy)(&r, m, sizeof r);
+        if (r.id == classq_id && !classr_got) {
+            VG_(memcpy)(classr_buf, m, len);
+            classr_got = True;
+        }
+    }
+}
+
+/* Takes what the agent sent (acknowledgements, answers); waits up to
+ * wait_ms for the first bytes when asked to. */
 static void read_acks(Int wait_ms)
 {
     while (sock >= 0) {
@@ -77,13 +101,21 @@ static void read_acks(Int wait_ms)
         }
         if (sr_Res(r) == 0) { if (!broken) lose_connection(); return; }
         ackfill += sr_Res(r);
-        if (ackfill < sizeof ackbuf) continue;
-        ackfill = 0;
-        struct ct_msg_ack a;
-        VG_(memcpy)(&a, ackbuf, sizeof a);
-        if (a.h.type != CT_MSG_ACK) continue;
-        if (a.bytes > conn_base + head && a.bytes <= conn_base + sentp)
-            head = (SizeT)(a.bytes - conn_base);
+        SizeT off = 0;
+        while (ackfill - off >= sizeof(struct ct_msg_hdr)) {
+            struct ct_msg_hdr h;
+            VG_(memcpy)(&h, ackbuf + off, sizeof h);
+            if (h.len < sizeof h || h.len > CT_WIRE_MAXMSG) {   /* not our agent: start anew */
+                ackfill = 0;
+                if (!broken) lose_connection();
+                return;
+            }
+            if (ackfill - off < h.len) break;
+            on_agent_msg(ackbuf + off, h.len);
+            off += h.len;
+        }
+        VG_(memmove)(ackbuf, ackbuf + off, ackfill - off);
+        ackfill -= off;
     }
 }
 
@@ -534,4 +566,47 @@ void em_objstate(UInt handle, Long mtime_ns, ULong size, ULong time_ns)
     m->mtime_ns = mtime_ns;
     m->size = size;
     m->time_ns = time_ns;
+}
+
+/* CLASSQ (leak prevention): asks the agent which of a call's bytes are
+ * protected, and waits for its answer (up to 10 s).  Everything recorded
+ * so far goes first: the agent traces the runs through those records.
+ * True with the answer's pieces in *pieces (valid until the next call),
+ * False when there is no answer (the caller fails closed). */
+Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_classq_run *runs,
+               UInt nruns, UInt sysno, ULong total, const struct ct_classr_piece **pieces,
+               UInt *npieces)
+{
+    static ULong next_id;
+    if (!ct_opt.socket_path) return False;
+    for (UInt i = 0; i < nruns; i++) obj_declare(obj_by_handle(runs[i].src));
+    drain();
+    SizeT dl = CT_MSG_ALIGN(dest_len);
+    struct ct_msg_classq *m = msg_alloc(CT_MSG_CLASSQ, sizeof *m, dl + nruns * sizeof *runs);
+    m->id = ++next_id;
+    m->dest_kind = dest_kind;
+    m->dest_len = dest_len;
+    m->nruns = nruns;
+    m->sysno = sysno;
+    m->total = total;
+    VG_(memcpy)(m + 1, dest, dest_len);
+    VG_(memcpy)((UChar *)(m + 1) + dl, runs, nruns * sizeof *runs);
+    classq_id = next_id;
+    classr_got = False;
+    flush_buf();
+    ULong t0 = ct_now_ns();
+    while (!classr_got && !broken && sock >= 0 && ct_now_ns() - t0 < 10000000000ULL) {
+        send_pending();
+        read_acks(100);
+    }
+    classq_id = 0;
+    if (!classr_got) return False;
+    struct ct_msg_classr r;
+    VG_(memcpy)(&r, classr_buf, sizeof r);
+    if ((r.flags & CT_CLASSR_UNDECIDED)
+        || sizeof r + (ULong)r.npieces * sizeof(struct ct_classr_piece) > r.h.len)
+        return False;
+    *pieces = (const struct ct_classr_piece *)(classr_buf + sizeof r);
+    *npieces = r.npieces;
+    return True;
 }

@@ -17,7 +17,7 @@
 #include "pub_tool_machine.h"
 #include "pub_tool_libcproc.h"
 
-struct ct_options ct_opt = { .addr_taint = True };
+struct ct_options ct_opt = { .addr_taint = True, .policy_mask = '*' };
 
 extern IRSB *(*ct_instrument_fn)(VgCallbackClosure *, IRSB *, const VexGuestLayout *,
                                  const VexGuestExtents *, const VexArchInfo *, IRType, IRType);
@@ -38,6 +38,12 @@ static Bool process_opt(const HChar *arg)
     else if VG_STR_CLO(arg, "--ct-no-source", s) obj_add_source_rule(s, False);
     else if VG_BOOL_CLO(arg, "--ct-addr-taint", ct_opt.addr_taint) {}
     else if VG_BOOL_CLO(arg, "--ct-debug-addr", ct_opt.debug_addr) {}
+    else if VG_STR_CLO(arg, "--ct-policy", s) {
+        ct_opt.policy = !VG_(strcmp)(s, "alert") ? CT_ACT_ALERT : !VG_(strcmp)(s, "mask") ? CT_ACT_MASK
+                      : !VG_(strcmp)(s, "block") ? CT_ACT_BLOCK : CT_ACT_NONE;
+        if (ct_opt.policy == CT_ACT_NONE) VG_(fmsg_bad_option)(arg, "expected alert, mask or block\n");
+    }
+    else if VG_STR_CLO(arg, "--ct-policy-mask", s) ct_opt.policy_mask = (UChar)VG_(strtoull10)(s, NULL);
     else return False;
     return True;
 }
@@ -49,6 +55,9 @@ static void print_usage(void)
 "    --ct-run=N --ct-host=NAME the run and host to record under (crosstag run)\n"
 "    --ct-source=GLOB          treat matching files as sources [repeatable]\n"
 "    --ct-no-source=GLOB       never treat matching files as sources [repeatable]\n"
+"    --ct-policy=alert|mask|block  a policy is on: ask the agent before labelled\n"
+"                              bytes leave; the action when it cannot answer\n"
+"    --ct-policy-mask=N        the mask byte for that case (crosstag run sets both)\n"
 "    --ct-addr-taint=yes|no    loads through labelled addresses get the\n"
 "                              address's labels (table lookups) [yes]\n");
 }

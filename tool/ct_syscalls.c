@@ -24,6 +24,7 @@
 #include "ct_shadow.h"
 #include "ct_objstate.h"
 #include "ct_shm.h"
+#include "ct_policy.h"
 #include "pub_tool_libcfile.h"
 #include "pub_tool_threadstate.h"
 #include "pub_tool_vki.h"
@@ -120,11 +121,13 @@ static void label_iov(struct ct_obj *o, const struct vki_iovec *iov, ULong cnt, 
 
 /* ---------------- sinks ---------------- */
 
-/* Flows for n bytes at buf written to object `o` at offset off.  Runs of
- * consecutive direct labels become aligned flows; a byte carrying a set
- * becomes "all" flows from each range of the set.  skip_handle (a shared
- * mapping's own file) drops bytes that merely came from where they go. */
-void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno, UInt skip_handle)
+/* The source runs of n bytes at buf: runs of consecutive direct labels
+ * are aligned runs; a byte carrying a set gives "all" runs from each range
+ * of the set.  fn gets each with its offset in the buffer.  skip_handle (a
+ * shared mapping's own file) drops bytes that merely came from where they
+ * go.  Flows (sink_bytes_skip) and policy questions (ct_policy.c) both
+ * walk the bytes this way. */
+void sink_walk(Addr buf, ULong n, UInt skip_handle, sink_fn fn, void *ctx)
 {
     UInt ids[4096];
     ULong done = 0;
@@ -141,14 +144,14 @@ void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno,
                 if (c->coarse) {
                     while (j < k && ids[j] == id) j++;
                     if (c->handle != skip_handle)
-                        em_flow(o->handle, off + done + i, j - i, c->handle, c->off, c->coarse_len,
-                                CT_MODE_ALL, shm_read_time(c), sysno);
+                        fn(ctx, done + i, j - i, c->handle, c->off, c->coarse_len, CT_MODE_ALL,
+                           shm_read_time(c));
                 } else {
                     UInt end = c->base + c->len;
                     while (j < k && ids[j] == id + (j - i) && id + (j - i) < end) j++;
                     if (c->handle != skip_handle)
-                        em_flow(o->handle, off + done + i, j - i, c->handle, c->off + (id - c->base),
-                                j - i, CT_MODE_ALIGNED, shm_read_time(c), sysno);
+                        fn(ctx, done + i, j - i, c->handle, c->off + (id - c->base), j - i,
+                           CT_MODE_ALIGNED, shm_read_time(c));
                 }
             } else {
                 while (j < k && ids[j] == id) j++;
@@ -162,11 +165,11 @@ void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno,
                         UInt cend = c->base + c->len, hi = r[2 * q + 1] < cend ? r[2 * q + 1] : cend;
                         if (c->handle != skip_handle) {
                             if (c->coarse)
-                                em_flow(o->handle, off + done + i, j - i, c->handle, c->off,
-                                        c->coarse_len, CT_MODE_ALL, shm_read_time(c), sysno);
+                                fn(ctx, done + i, j - i, c->handle, c->off, c->coarse_len, CT_MODE_ALL,
+                                   shm_read_time(c));
                             else
-                                em_flow(o->handle, off + done + i, j - i, c->handle,
-                                        c->off + (l - c->base), hi - l, CT_MODE_ALL, shm_read_time(c), sysno);
+                                fn(ctx, done + i, j - i, c->handle, c->off + (l - c->base), hi - l,
+                                   CT_MODE_ALL, shm_read_time(c));
                         }
                         l = hi;
                     }
@@ -176,6 +179,22 @@ void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno,
         }
         done += k;
     }
+}
+
+struct flow_ctx { struct ct_obj *o; ULong off; UInt sysno; };
+
+static void flow_run(void *vc, ULong rel, ULong len, UInt src, ULong src_off, ULong src_len, UInt mode,
+                     ULong src_time)
+{
+    struct flow_ctx *fc = vc;
+    em_flow(fc->o->handle, fc->off + rel, len, src, src_off, src_len, mode, src_time, fc->sysno);
+}
+
+/* Flows for n bytes at buf written to object `o` at offset off. */
+void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno, UInt skip_handle)
+{
+    struct flow_ctx fc = { o, off, sysno };
+    sink_walk(buf, n, skip_handle, flow_run, &fc);
 }
 
 static void sink_bytes(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno)
@@ -257,6 +276,7 @@ void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
     struct pre_state *p = &pre_states[tid];
     os_pre(sysno, args);
     shm_pre(sysno, args);
+    pol_pre(sysno, args);          /* leak prevention: before the bytes leave */
     switch (sysno) {
     case __NR_write: case __NR_pwrite64: case __NR_writev: case __NR_pwritev: case __NR_pwritev2:
     case __NR_sendto: case __NR_sendmsg: case __NR_sendmmsg: case __NR_tee: case __NR_msync:

@@ -10,6 +10,11 @@ void sc_flush_all_mappings(void);   /* at exit: shared mappings reach their file
 /* Flows for n bytes at buf written to object o at offset off (labels of
  * object skip_handle dropped: they merely came from where they go). */
 struct ct_obj;
+/* Walks the labels of n bytes at buf: fn gets each source run (offset in
+ * the buffer, length, source handle and range, mode, read time). */
+typedef void (*sink_fn)(void *ctx, ULong rel, ULong len, UInt src, ULong src_off, ULong src_len,
+                        UInt mode, ULong src_time);
+void sink_walk(Addr buf, ULong n, UInt skip_handle, sink_fn fn, void *ctx);
 void sink_bytes_skip(struct ct_obj *o, ULong off, Addr buf, ULong n, UInt sysno, UInt skip_handle);
 
 #endif

@@ -29,6 +29,8 @@ struct ct_options {
     const HChar *host;          /* --ct-host: the host name to record under */
     Bool addr_taint;            /* --ct-addr-taint (default yes) */
     Bool debug_addr;            /* --ct-debug-addr: report address propagation */
+    UInt policy;                /* --ct-policy: enum ct_action when the agent cannot answer; 0 off */
+    UChar policy_mask;          /* --ct-policy-mask */
 };
 extern struct ct_options ct_opt;
 

@@ -1,0 +1,293 @@
+/* ct_policy.c — leak prevention at the sinks, before the syscall runs.
+ *
+ * A call that is about to move labelled bytes to an egress — a TCP or UDP
+ * socket (IPv4, IPv6), a regular file — asks the agent (CLASSQ, see
+ * ct_wire.h) with the source runs of those bytes.  The agent decides from
+ * its store (original sources, protected classes, trusted destinations)
+ * and answers with an action per byte range:
+ *   alert  nothing changes here (the agent recorded it);
+ *   mask   the bytes are overwritten in the program's buffer with the mask
+ *          byte and lose their labels (lengths kept);
+ *   block  a socket is shut down (shutdown(SHUT_RDWR)) so the send fails
+ *          (EPIPE) and the peer sees the connection end: a tool cannot make
+ *          a syscall fail with EACCES without running it.  A file cannot be
+ *          shut down: its bytes are masked instead.
+ * Without an answer (no agent, undecided) every labelled byte gets the
+ * strictest action of the policy (--ct-policy) and a NOTE says so.
+ * Bytes that cannot be written (read-only memory) are blocked instead of
+ * masked.  Unix sockets, pipes, terminals and devices are not egress here.
+ */
+#include "ct_policy.h"
+#include "ct_emit.h"
+#include "ct_objects.h"
+#include "ct_shadow.h"
+#include "ct_syscalls.h"
+#include "pub_tool_aspacemgr.h"
+#include "pub_tool_libcfile.h"
+#include "pub_tool_vki.h"
+#include "pub_tool_vkiscnums.h"
+
+#define NSEG 1024                     /* iovecs per call (IOV_MAX) */
+
+/* The call being checked. */
+struct pcall {
+    Int fd;
+    UInt sysno;
+    UInt dest_kind;
+    UChar dest[128];                  /* sockaddr, or the file's name (cut) */
+    UInt dest_len;
+    Bool is_socket, blocked;
+    Addr seg_a[NSEG];
+    ULong seg_n[NSEG];
+    UInt nseg;
+    ULong total;
+    struct ct_classq_run runs[CT_CLASSQ_MAXRUNS];
+    UInt nruns;
+};
+static struct pcall pc;
+
+/* The destination of fd (addr: the address a datagram call names, or 0).
+ * False when it is not an egress. */
+static Bool dest_of(Int fd, Addr addr, UInt alen)
+{
+    struct ct_obj *o = obj_for_fd(fd);
+    if (!o) return False;
+    pc.is_socket = False;
+    if (o->kind == CT_OBJ_FILE) {
+        pc.dest_kind = CT_DEST_FILE;
+        pc.dest_len = o->name_len < sizeof pc.dest ? o->name_len : sizeof pc.dest;
+        VG_(memcpy)(pc.dest, o->name, pc.dest_len);
+        return True;
+    }
+    if (o->kind != CT_OBJ_SOCKET) return False;
+    UInt len = sizeof pc.dest;
+    if (addr && alen >= 2) {
+        len = alen < sizeof pc.dest ? alen : sizeof pc.dest;
+        VG_(memcpy)(pc.dest, (const void *)addr, len);
+    } else {
+        SysRes r = ct_syscall(__NR_getpeername, fd, (UWord)pc.dest, (UWord)&len, 0, 0, 0);
+        if (sr_isError(r)) return False;        /* not connected: the send fails anyway */
+    }
+    UShort fam;
+    VG_(memcpy)(&fam, pc.dest, sizeof fam);
+    if (fam != VKI_AF_INET && fam != VKI_AF_INET6) return False;
+    Int type = 0;
+    UInt tl = sizeof type;
+    SysRes r = ct_syscall(__NR_getsockopt, fd, VKI_SOL_SOCKET, VKI_SO_TYPE, (UWord)&type, (UWord)&tl, 0);
+    if (sr_isError(r)) return False;
+    pc.dest_kind = type == VKI_SOCK_STREAM ? CT_DEST_TCP : CT_DEST_UDP;
+    pc.dest_len = len;
+    pc.is_socket = True;
+    return True;
+}
+
+/* Byte rel of the call: its address and how many bytes follow in its segment. */
+static Addr byte_at(ULong rel, ULong *room)
+{
+    for (UInt i = 0; i < pc.nseg; i++) {
+        if (rel < pc.seg_n[i]) {
+            *room = pc.seg_n[i] - rel;
+            return pc.seg_a[i] + rel;
+        }
+        rel -= pc.seg_n[i];
+    }
+    *room = 0;
+    return 0;
+}
+
+static void block(void)
+{
+    if (pc.blocked) return;
+    pc.blocked = True;
+    ct_syscall(__NR_shutdown, pc.fd, 2 /* SHUT_RDWR */, 0, 0, 0, 0);
+}
+
+/* Masks [rel, rel+len) of the call, or blocks when the memory is read-only. */
+static void mask(ULong rel, ULong len, UChar byte)
+{
+    while (len) {
+        ULong room;
+        Addr a = byte_at(rel, &room);
+        if (!a) return;
+        ULong n = room < len ? room : len;
+        if (!VG_(am_is_valid_for_client)(a, n, VKI_PROT_WRITE)) {
+            if (pc.is_socket) block();
+            return;
+        }
+        VG_(memset)((void *)a, byte, n);
+        sh_fill(a, n, 0);               /* constants now: no flow, no label */
+        rel += n;
+        len -= n;
+    }
+}
+
+static void apply(UInt action, ULong rel, ULong len, UChar byte)
+{
+    if (action == CT_ACT_BLOCK && pc.is_socket) block();
+    else if (action >= CT_ACT_MASK) mask(rel, len, byte);
+}
+
+static const HChar *action_name(UInt a)
+{
+    return a == CT_ACT_BLOCK ? "block" : a == CT_ACT_MASK ? "mask" : "alert";
+}
+
+/* Asks about the runs collected so far and acts on the answer. */
+static void ask(void)
+{
+    if (pc.nruns == 0) return;
+    const struct ct_classr_piece *pieces;
+    UInt np;
+    if (em_classq(pc.dest_kind, pc.dest, pc.dest_len, pc.runs, pc.nruns, pc.sysno, pc.total,
+                  &pieces, &np)) {
+        for (UInt i = 0; i < np; i++)
+            if (pieces[i].sink_rel < pc.total)
+                apply(pieces[i].action, pieces[i].sink_rel,
+                      pieces[i].len < pc.total - pieces[i].sink_rel ? pieces[i].len
+                                                                    : pc.total - pieces[i].sink_rel,
+                      (UChar)pieces[i].mask);
+    } else {
+        ULong n = 0;
+        for (UInt i = 0; i < pc.nruns; i++) {
+            apply(ct_opt.policy, pc.runs[i].sink_rel, pc.runs[i].len, ct_opt.policy_mask);
+            n += pc.runs[i].len;
+        }
+        em_note(1, "policy: the agent gave no answer about %llu labelled bytes (fd %d, syscall %u); "
+                "failing closed: %s", n, pc.fd, pc.sysno, action_name(ct_opt.policy));
+    }
+    pc.nruns = 0;
+}
+
+static void add_run(void *ctx, ULong rel, ULong len, UInt src, ULong src_off, ULong src_len, UInt mode,
+                    ULong src_time)
+{
+    (void)src_time;
+    ULong base = *(ULong *)ctx;
+    if (pc.nruns == CT_CLASSQ_MAXRUNS) ask();
+    struct ct_classq_run *r = &pc.runs[pc.nruns++];
+    r->sink_rel = base + rel;
+    r->len = len;
+    r->src = src;
+    r->src_off = src_off;
+    r->src_len = src_len;
+    r->mode = mode;
+}
+
+static void add_seg(Addr a, ULong n)
+{
+    if (pc.nseg == NSEG || n == 0) return;
+    pc.seg_a[pc.nseg] = a;
+    pc.seg_n[pc.nseg++] = n;
+    pc.total += n;
+}
+
+static void add_iov(const struct vki_iovec *iov, ULong cnt)
+{
+    for (ULong k = 0; k < cnt; k++) add_seg((Addr)iov[k].iov_base, iov[k].iov_len);
+}
+
+/* The segments are set: walk their labels, ask, act. */
+static void check(void)
+{
+    Bool any = False;
+    for (UInt i = 0; i < pc.nseg && !any; i++) any = sh_any(pc.seg_a[i], pc.seg_n[i]);
+    if (!any) return;
+    ULong base = 0;
+    for (UInt i = 0; i < pc.nseg; i++) {
+        if (sh_any(pc.seg_a[i], pc.seg_n[i])) sink_walk(pc.seg_a[i], pc.seg_n[i], 0, add_run, &base);
+        base += pc.seg_n[i];
+    }
+    ask();
+}
+
+/* A kernel-side copy from in_fd (sendfile, splice, copy_file_range): no
+ * buffer to mask, so protected bytes to a socket block it; to a file they
+ * are only alerted (the agent records them). */
+static void check_copy(Int in_fd, Bool has_off, ULong off, ULong n)
+{
+    struct ct_obj *in = obj_for_fd(in_fd);
+    if (!in || !in->is_source || n == 0) return;
+    if (!has_off) {
+        if (in->seekable) {
+            Off64T pos = VG_(lseek)(in_fd, 0, VKI_SEEK_CUR);
+            if (pos < 0) return;
+            off = (ULong)pos;
+        } else {
+            off = in->rd_off;
+        }
+    }
+    pc.total = n;
+    pc.runs[0] = (struct ct_classq_run){ .sink_rel = 0, .len = n, .src = in->handle, .src_off = off,
+                                         .src_len = n, .mode = CT_MODE_ALIGNED };
+    pc.nruns = 1;
+    const struct ct_classr_piece *pieces;
+    UInt np;
+    UInt worst = ct_opt.policy;
+    if (em_classq(pc.dest_kind, pc.dest, pc.dest_len, pc.runs, 1, pc.sysno, n, &pieces, &np)) {
+        worst = CT_ACT_NONE;
+        for (UInt i = 0; i < np; i++)
+            if (pieces[i].action > worst) worst = pieces[i].action;
+    } else {
+        em_note(1, "policy: the agent gave no answer about a copy of %llu bytes (fd %d); failing "
+                "closed: %s", n, pc.fd, action_name(ct_opt.policy));
+    }
+    if (worst >= CT_ACT_MASK && pc.is_socket) block();
+    pc.nruns = 0;
+}
+
+#define A(i) (args[i])
+
+void pol_pre(UInt sysno, UWord *args)
+{
+    if (!ct_opt.policy) return;
+    pc.sysno = sysno;
+    pc.nseg = 0;
+    pc.total = 0;
+    pc.nruns = 0;
+    pc.blocked = False;
+    pc.fd = (Int)A(0);
+    switch (sysno) {
+    case __NR_write: case __NR_pwrite64:
+        if (!A(2) || !dest_of(pc.fd, 0, 0)) return;
+        add_seg(A(1), A(2));
+        break;
+    case __NR_sendto:
+        if (!A(2) || !dest_of(pc.fd, A(4), A(4) ? (UInt)A(5) : 0)) return;
+        add_seg(A(1), A(2));
+        break;
+    case __NR_writev: case __NR_pwritev: case __NR_pwritev2:
+        if (!dest_of(pc.fd, 0, 0)) return;
+        add_iov((const struct vki_iovec *)A(1), A(2));
+        break;
+    case __NR_sendmsg: {
+        const struct vki_msghdr *m = (const struct vki_msghdr *)A(1);
+        if (!m || !dest_of(pc.fd, (Addr)m->msg_name, m->msg_name ? m->msg_namelen : 0)) return;
+        add_iov(m->msg_iov, m->msg_iovlen);
+        break;
+    }
+    case __NR_sendmmsg: {
+        const struct vki_mmsghdr *mv = (const struct vki_mmsghdr *)A(1);
+        for (ULong k = 0; mv && k < A(2); k++) {
+            const struct vki_msghdr *m = &mv[k].msg_hdr;
+            pc.nseg = 0;
+            pc.total = 0;
+            if (!dest_of(pc.fd, (Addr)m->msg_name, m->msg_name ? m->msg_namelen : 0)) continue;
+            add_iov(m->msg_iov, m->msg_iovlen);
+            check();
+        }
+        return;
+    }
+    case __NR_sendfile:
+        if (dest_of(pc.fd, 0, 0))
+            check_copy((Int)A(1), A(2) != 0, A(2) ? *(const ULong *)A(2) : 0, A(3));
+        return;
+    case __NR_splice: case __NR_copy_file_range:
+        pc.fd = (Int)A(2);
+        if (dest_of(pc.fd, 0, 0))
+            check_copy((Int)A(0), A(1) != 0, A(1) ? *(const ULong *)A(1) : 0, A(4));
+        return;
+    default:
+        return;
+    }
+    check();
+}

@@ -1,0 +1,11 @@
+/* ct_policy.h — leak prevention in the tracker (ct_policy.c). */
+#ifndef CT_POLICY_H
+#define CT_POLICY_H
+#include "ct_tool.h"
+
+/* Before a sink syscall: with a policy on (--ct-policy), labelled bytes
+ * bound for an egress are checked with the agent, then masked in place or
+ * the socket shut down. */
+void pol_pre(UInt sysno, UWord *args);
+
+#endif
