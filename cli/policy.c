@@ -25,15 +25,20 @@
 struct parse {
     struct policy *p;
     char err[512];             /* the first error, without file and line */
-    char prev[128];            /* the section the last key was in */
-    struct pol_class *cur;     /* the class of that section */
+    int err_line;
+    FILE *f;
+    int line;                  /* lines read so far: inih handles the last one read */
+    int sections;              /* section headers read so far */
+    struct pol_class *cur;     /* the class of the current section */
     int in_trusted;
 };
 
 static int fail(struct parse *ps, const char *fmt, const char *a, const char *b)
 {
-    if (!ps->err[0])
+    if (!ps->err[0]) {
         snprintf(ps->err, sizeof ps->err, fmt, a, b);
+        ps->err_line = ps->line;
+    }
     return 0;                  /* inih: this line is an error */
 }
 
@@ -160,13 +165,8 @@ static int add_source(struct parse *ps, const char *v)
 static int on_key(void *user, const char *section, const char *key, const char *value)
 {
     struct parse *ps = user;
-    if (strcmp(section, ps->prev) != 0 || !ps->prev[0]) {
-        snprintf(ps->prev, sizeof ps->prev, "%s", section);
-        if (!section[0])
-            return fail(ps, "'%s' outside any section (start with [class NAME] or [trusted])", key, "");
-        if (!enter(ps, section))
-            return 0;
-    }
+    if (!ps->sections || !section[0])
+        return fail(ps, "'%s' outside any section (start with [class NAME] or [trusted])", key, "");
     if (!ps->cur && !ps->in_trusted)
         return 0;              /* the section was bad: reported once */
     if (!value[0])
@@ -205,6 +205,31 @@ static int on_key(void *user, const char *section, const char *key, const char *
     return fail(ps, "unknown key '%s' in a class (expected action, mask or source)", key, "");
 }
 
+/* inih's line reader, watching for section headers: every section is
+ * entered here, even one without keys (inih only reports keys), so a
+ * class named twice or left empty is caught. */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct parse *ps = stream;
+    if (!fgets(str, num, ps->f))
+        return NULL;
+    ps->line++;
+    const char *p = str;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    const char *end = *p == '[' ? strchr(p, ']') : NULL;
+    if (end) {
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
+        size_t l = strlen(name);
+        while (l && name[l - 1] == ' ')
+            name[--l] = '\0';
+        ps->sections++;
+        enter(ps, name);
+    }
+    return str;
+}
+
 int policy_load(const char *file, struct policy *p, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
@@ -217,15 +242,17 @@ int policy_load(const char *file, struct policy *p, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", file, strerror(errno));
         return -1;
     }
-    struct parse ps = { .p = p };
-    int line = ini_parse_file(f, on_key, &ps);
+    struct parse ps = { .p = p, .f = f };
+    int line = ini_parse_stream(read_line, &ps, on_key, &ps);
     fclose(f);
-    if (line != 0) {
+    if (line != 0 || ps.err[0]) {
         if (line < 0)
             snprintf(err, errlen, "%s: cannot read", file);
+        else if (ps.err[0] && (line == 0 || ps.err_line <= line))
+            snprintf(err, errlen, "%s:%d: %s", file, ps.err_line, ps.err);
         else
             snprintf(err, errlen, "%s:%d: %s", file, line,
-                     ps.err[0] ? ps.err : "syntax error (expected [section], key = value or a comment)");
+                     "syntax error (expected [section], key = value or a comment)");
         policy_free(p);
         return -1;
     }

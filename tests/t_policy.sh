@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# t_policy.sh — leak prevention (docs/design.md "Leak prevention"): policy
+# files read with exact errors; protected bytes sent to an untrusted TCP
+# peer (IPv4 and IPv6 loopback: untrusted unless listed) masked, alerted or
+# blocked, unprotected bytes of the same stream intact, trusted peers
+# untouched; writes to untrusted local paths masked; `crosstag alerts`.
+# The receiver (netrecv) runs untracked, natively.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+printf 'public data here\n' >public.txt
+printf 'secret: hunter2\n' >secret.txt        # 16 bytes
+
+# ---- policy files: errors name file and line ----
+# bad_policy NAME EXPECTED-STDERR-LINE < policy
+bad_policy() {
+    cat >"$T/$1.ini"
+    "$CT" run --db "$DB" --host "$H" --policy "$1.ini" -- true 2>"$T/.err"; local rc=$?
+    local got
+    got=$(cat "$T/.err")
+    [ $rc -eq 2 ] && [ "$got" = "$2" ] && pass "policy-$1" ||
+        fail "policy-$1" "exit $rc, stderr '$got', want exit 2 and '$2'"
+}
+printf '[class c]\nsource = /x\naction = zap\n' |
+    bad_policy action "crosstag: bad policy: action.ini:3: unknown action 'zap' (expected alert, mask or block)"
+printf '# comment\n[class c]\nsource = /x\n\n[trusted]\nnet = 10.0.0.0/33\n' |
+    bad_policy prefix "crosstag: bad policy: prefix.ini:6: bad prefix length in net '10.0.0.0/33'"
+printf '[class c]\nsource = /x\n[trusted]\nnet = 10.1.2.300\n' |
+    bad_policy address "crosstag: bad policy: address.ini:4: bad address '10.1.2.300' in net '10.1.2.300'"
+printf '[class c]\nsource = /x\n[trusted]\nnet = ::1 port 70000\n' |
+    bad_policy port "crosstag: bad policy: port.ini:4: bad port range in net '::1 port 70000'"
+printf '[klass c]\nsource = /x\n' |
+    bad_policy section "crosstag: bad policy: section.ini:1: unknown section [klass c] (expected [class NAME] or [trusted])"
+printf 'source = /x\n' |
+    bad_policy nosection "crosstag: bad policy: nosection.ini:1: 'source' outside any section (start with [class NAME] or [trusted])"
+printf '[class c]\nsource = x\n' |
+    bad_policy source "crosstag: bad policy: source.ini:2: bad source 'x' (expected /GLOB or HOST:/GLOB)"
+printf '[class c]\nsource = /x\nmask = ab\n' |
+    bad_policy mask "crosstag: bad policy: mask.ini:3: mask must be one character, not 'ab'"
+printf '[class c]\nsource = /x\n[class c]\nsource = /y\n' |
+    bad_policy twice "crosstag: bad policy: twice.ini:3: class 'c' defined twice"
+printf '[class c]\nsource = /x\ncolour = red\n' |
+    bad_policy key "crosstag: bad policy: key.ini:3: unknown key 'colour' in a class (expected action, mask or source)"
+printf '[class c]\nsource = /x\nthis line is wrong\n' |
+    bad_policy syntax "crosstag: bad policy: syntax.ini:3: syntax error (expected [section], key = value or a comment)"
+printf '[class c]\naction = mask\n' |
+    bad_policy nosource "crosstag: bad policy: nosource.ini: class 'c' has no source"
+printf '# nothing\n' |
+    bad_policy empty "crosstag: bad policy: empty.ini: no [class NAME] section: nothing is protected"
+"$CT" run --db "$DB" --host "$H" --policy missing.ini -- true 2>"$T/.err"; rc=$?
+[ $rc -eq 2 ] && [ "$(cat "$T/.err")" = "crosstag: bad policy: missing.ini: No such file or directory" ] &&
+    pass policy-missing || fail policy-missing "exit $rc" "$T/.err"
+
+# ---- sends over TCP ----
+PORT=
+# recv_bg — netrecv (untracked) on a free port, output in $T/got
+recv_bg() {
+    PORT=$($PY -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::",0)); print(s.getsockname()[1])')
+    "$PROGS/netrecv" tcp "$PORT" >"$T/got" 2>/dev/null &
+    RECV_PID=$!
+    on_cleanup "kill $RECV_PID"
+    local i
+    for i in $(seq 500); do
+        ss -Hltn "sport = :$PORT" 2>/dev/null | grep -q . && return 0
+        sleep 0.01
+    done
+    return 1
+}
+# policy ACTION [EXTRA-LINES] — writes pol.ini protecting secret.txt
+policy() {
+    printf '[class confidential]\naction = %s\nsource = %s/secret*\n%b' "$1" "$T" "${2:-}" >"$T/pol.ini"
+}
+# alerts_json — `crosstag alerts --json` without the time and pid
+alerts_json() { "$CT" alerts --db "$DB" --json | sed 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//'; }
+# alert_line ACTION DEST START END BYTES
+alert_line() {
+    printf '{"host":"%s","process":"%s","destination":"%s","class":"confidential","action":"%s","source":{"host":"%s","object":"file:%s/secret.txt","start":%s,"end":%s},"bytes":%s}\n' \
+        "$H" "$PROGS/netsend" "$2" "$1" "$H" "$T" "$3" "$4" "$5"
+}
+# send_case NAME ADDR — cat public.txt secret.txt | tr a-z A-Z | netsend to ADDR
+send_case() {
+    fresh_db
+    recv_bg || { fail "$1" "netrecv did not listen"; return 1; }
+    ctrun --policy "$T/pol.ini" -- sh -c "cat public.txt secret.txt | tr a-z A-Z | '$PROGS/netsend' tcp $2 $PORT"
+    SEND_RC=$?
+    wait "$RECV_PID"
+}
+
+policy mask
+send_case mask 127.0.0.1
+printf 'PUBLIC DATA HERE\n****************' >want
+[ $SEND_RC -eq 0 ] && cmp -s want got && pass mask-bytes ||
+    fail mask-bytes "exit $SEND_RC; got '$(cat -v got)'" "$CTERR"
+alert_line mask "tcp:127.0.0.1:$PORT" 0 16 16 >want
+alerts_json >gota
+cmp -s want gota && pass mask-alert || fail mask-alert "alerts differ: want $(cat want)" gota
+# the agent's log holds the same JSON line
+LOG=$("$CT" agent status --db "$DB" | sed -n 's/^log //p')
+sed -n 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//; /^{/p' "$LOG" >gotlog
+cmp -s want gotlog && pass mask-log || fail mask-log "the agent's log lacks the JSON line" "$LOG"
+# the masked bytes left no flow: the receiver-side stream has no source in secret.txt
+"$CT" alerts --db "$DB" | grep -q "^[0-9-]* [0-9:]* mask: \[pid [0-9]*\] $PROGS/netsend sent 16 bytes of class confidential to tcp:127.0.0.1:$PORT from $H:file:$T/secret.txt:0-16\$" &&
+    pass alerts-text || fail alerts-text "text listing" <("$CT" alerts --db "$DB")
+
+policy mask
+send_case mask6 ::1
+printf 'PUBLIC DATA HERE\n****************' >want
+[ $SEND_RC -eq 0 ] && cmp -s want got && pass mask-ipv6 ||
+    fail mask-ipv6 "exit $SEND_RC; got '$(cat -v got)'" "$CTERR"
+alert_line mask "tcp:[::1]:$PORT" 0 16 16 >want
+alerts_json >gota
+cmp -s want gota && pass mask-ipv6-alert || fail mask-ipv6-alert "want $(cat want)" gota
+
+policy alert
+send_case alert 127.0.0.1
+printf 'PUBLIC DATA HERE\nSECRET: HUNTER2\n' >want
+[ $SEND_RC -eq 0 ] && cmp -s want got && pass alert-bytes ||
+    fail alert-bytes "exit $SEND_RC; got '$(cat -v got)'" "$CTERR"
+alert_line alert "tcp:127.0.0.1:$PORT" 0 16 16 >want
+alerts_json >gota
+cmp -s want gota && pass alert-alert || fail alert-alert "want $(cat want)" gota
+
+# block: the connection is shut down before the send; netsend dies of
+# SIGPIPE (its send fails with EPIPE); nothing of that send arrives.
+policy block
+send_case block 127.0.0.1
+[ $SEND_RC -eq 141 ] && [ ! -s got ] && pass block-bytes ||
+    fail block-bytes "exit $SEND_RC (want 141); got '$(cat -v got)'" "$CTERR"
+alert_line block "tcp:127.0.0.1:$PORT" 0 16 16 >want
+alerts_json >gota
+cmp -s want gota && pass block-alert || fail block-alert "want $(cat want)" gota
+
+# a trusted destination: intact, no alert
+policy mask '[trusted]\nnet = 127.0.0.0/8\n'
+send_case trusted 127.0.0.1
+printf 'PUBLIC DATA HERE\nSECRET: HUNTER2\n' >want
+[ $SEND_RC -eq 0 ] && cmp -s want got && [ -z "$(alerts_json)" ] && pass trusted-net ||
+    fail trusted-net "exit $SEND_RC; got '$(cat -v got)'; alerts: $(alerts_json)" "$CTERR"
+# a trusted network on another port does not cover this one
+policy mask '[trusted]\nnet = 127.0.0.1/32 port 1-2\n'
+send_case trusted-port 127.0.0.1
+printf 'PUBLIC DATA HERE\n****************' >want
+cmp -s want got && pass trusted-other-port || fail trusted-other-port "got '$(cat -v got)'"
+
+# ---- writes to local files ----
+fresh_db
+policy mask "[trusted]\npath = $T/safe/*\n"
+mkdir -p safe
+ctrun_ok file-run --policy "$T/pol.ini" -- sh -c 'cat public.txt secret.txt | tr a-z A-Z > out.txt; tr a-z A-Z < secret.txt > safe/out.txt'
+printf 'PUBLIC DATA HERE\n****************' >want
+cmp -s want out.txt && pass file-mask || fail file-mask "out.txt: '$(cat -v out.txt)'"
+printf 'SECRET: HUNTER2\n' >want
+cmp -s want safe/out.txt && pass file-trusted || fail file-trusted "safe/out.txt: '$(cat -v safe/out.txt)'"
+printf '{"host":"%s","process":"/usr/bin/tr","destination":"file:%s/out.txt","class":"confidential","action":"mask","source":{"host":"%s","object":"file:%s/secret.txt","start":0,"end":16},"bytes":16}\n' \
+    "$H" "$T" "$H" "$T" >want
+alerts_json >gota
+cmp -s want gota && pass file-alert || fail file-alert "want $(cat want)" gota
+
+# ---- no policy: nothing changes ----
+fresh_db
+ctrun_ok nopolicy -- sh -c 'tr a-z A-Z < secret.txt > plain.txt'
+printf 'SECRET: HUNTER2\n' >want
+cmp -s want plain.txt && [ -z "$(alerts_json)" ] && pass no-policy || fail no-policy "plain.txt: '$(cat -v plain.txt)'"
+
+finish
