@@ -22,7 +22,7 @@ fi
 
 # build: compiler, Valgrind (the engine is a Valgrind tool; its headers and
 #        static libraries come with Debian's valgrind package), SQLite (the
-#        store), jansson (JSON output), pkg-config
+#        store), jansson (JSON output), libinih (the policy file), pkg-config
 #        libbpf-dev, clang, bpftool (the eBPF program naming TCP connections:
 #        compiled by clang, its skeleton made by bpftool, loaded with libbpf)
 # tests: the utilities and real programs the test suite runs under crosstag,

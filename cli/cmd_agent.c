@@ -138,6 +138,11 @@ int cmd_agent(int argc, char **argv)
     struct agent_paths p;
     if (agent_paths(dbpath, &p) != 0)
         return 1;
+    if (policy && strcmp(verb, "run") != 0) {
+        fprintf(stderr, "crosstag agent: --policy goes with 'agent run' (crosstag run --policy FILE "
+                        "loads a policy into a running agent)\n");
+        return 2;
+    }
     if (!strcmp(verb, "run")) {
         struct agent_cfg cfg = { .paths = &p, .host = host, .idle_exit_s = idle, .policy = policy };
         return agent_serve(&cfg);

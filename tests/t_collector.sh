@@ -116,7 +116,7 @@ object 2 file:$G/out
 flow 2 1 0 4 0 3 100 90 1 5 4 3
 exit
 EOF
-sql v1_upgraded "SELECT value FROM meta WHERE key='schema_version'" 3
+sql v1_upgraded "SELECT value FROM meta WHERE key='schema_version'" 4
 sql v1_old_rows_plain "SELECT reps, sink_step, src_step FROM flows WHERE id = 1" "1|0|0"
 expect_json v1_old_row backward "$G/v1b" <<EOF
 $(row "$G/v1b" 0 6 "$G/v1a" 10 16)

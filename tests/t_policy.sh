@@ -161,4 +161,15 @@ ctrun_ok nopolicy -- sh -c 'tr a-z A-Z < secret.txt > plain.txt'
 printf 'SECRET: HUNTER2\n' >want
 cmp -s want plain.txt && [ -z "$(alerts_json)" ] && pass no-policy || fail no-policy "plain.txt: '$(cat -v plain.txt)'"
 
+# ---- schema 4: a version-3 store is upgraded in place when written ----
+fresh_db
+ctrun_ok v3-make -- true
+stop_agent
+sqlite3 "$DB" "DROP TABLE alerts; UPDATE meta SET value='3' WHERE key='schema_version'"
+out=$("$CT" alerts --db "$DB" --json 2>&1); rc=$?
+[ $rc -eq 0 ] && [ -z "$out" ] && pass v3-read || fail v3-read "exit $rc: $out"
+ctrun_ok v3-upgrade -- true
+v=$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='schema_version'; SELECT count(*) FROM alerts")
+[ "$v" = "$(printf '4\n0')" ] && pass v3-upgraded || fail v3-upgraded "version/alerts: $v"
+
 finish

@@ -340,10 +340,10 @@ $(row "$G/c.txt" 0 10 "$G/a.txt" 0 10)
 EOF
     v=$(sqlite3 "$V1" "SELECT value FROM meta WHERE key='schema_version'" 2>&1)
     [ "$v" = 1 ] && pass v1_untouched || fail v1_untouched "a query changed the store: version $v"
-    sqlite3 "$V1" "UPDATE meta SET value='4' WHERE key='schema_version'"
+    sqlite3 "$V1" "UPDATE meta SET value='5' WHERE key='schema_version'"
     err=$(ct query backward --db "$V1" "$G/c.txt" 2>&1 >/dev/null)
     case $err in
-        *"unsupported schema version 4"*) pass newer_schema_refused ;;
+        *"unsupported schema version 5"*) pass newer_schema_refused ;;
         *) fail newer_schema_refused "a newer store was not refused: $err" ;;
     esac
 fi
