@@ -394,7 +394,8 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     struct runwait_cfg cfg = { .paths = &ap, .host = host, .run = run, .ctl = ctl,
-                               .quiet = o.quiet, .child = child };
+                               .quiet = o.quiet, .child = child,
+                               .policy = o.policy ? polpath : NULL };
     ctl = -1;                   /* run_wait closes it */
     int status = run_wait(&cfg);
     rc = status < 0 ? 1 : exit_code(status);

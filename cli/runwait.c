@@ -108,6 +108,9 @@ static int reconnect(struct rw *w)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (w->ctl < 0)
         return -1;
+    /* Until it has the policy it answers no question: trackers fail closed. */
+    if (w->cfg->policy && agent_send_policy(w->ctl, w->cfg->policy) != 0)
+        return -1;
     fprintf(stderr, "crosstag: agent pid %d carries on\n", (int)apid);
     return 0;
 }

@@ -17,6 +17,7 @@ struct runwait_cfg {
     int ctl;                   /* control connection (taken over, closed) */
     int quiet;
     pid_t child;               /* the forked valgrind */
+    const char *policy;        /* --policy, absolute: loaded again into a new agent */
 };
 
 /* Returns the child's wait status, or -1. */

@@ -141,6 +141,42 @@ send_case trusted-port 127.0.0.1
 printf 'PUBLIC DATA HERE\n****************' >want
 cmp -s want got && pass trusted-other-port || fail trusted-other-port "got '$(cat -v got)'"
 
+# UDP: the datagram's protected bytes are masked
+fresh_db
+policy mask
+PORT=$($PY -c 'import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::",0)); print(s.getsockname()[1])')
+"$PROGS/netrecv" udp "$PORT" 500 >"$T/got" 2>/dev/null &
+RECV_PID=$!
+on_cleanup "kill $RECV_PID"
+for i in $(seq 500); do ss -Hlun "sport = :$PORT" 2>/dev/null | grep -q . && break; sleep 0.01; done
+ctrun --policy "$T/pol.ini" -- sh -c "cat public.txt secret.txt | '$PROGS/netsend' udp 127.0.0.1 $PORT"
+SEND_RC=$?
+wait "$RECV_PID"
+printf 'public data here\n****************' >want
+[ $SEND_RC -eq 0 ] && cmp -s want got && pass udp-mask ||
+    fail udp-mask "exit $SEND_RC; got '$(cat -v got)'" "$CTERR"
+alert_line mask "udp:127.0.0.1:$PORT" 0 16 16 >want
+alerts_json >gota
+cmp -s want gota && pass udp-alert || fail udp-alert "want $(cat want)" gota
+
+# ---- fail closed ----
+# No agent at all: the tracker alone masks every labelled byte (mask byte 35 '#').
+VALGRIND_LIB=$ROOT/build/lib/crosstag valgrind --tool=crosstag -q --ct-policy=mask --ct-policy-mask=35 \
+    -- tr a-z A-Z <secret.txt >fc1.txt 2>"$T/.err"
+printf '################' >want
+cmp -s want fc1.txt && pass failclosed-noagent || fail failclosed-noagent "fc1.txt: '$(cat -v fc1.txt)'" "$T/.err"
+# An agent without a policy answers "undecided": the tracker fails closed
+# with the run's strictest action (block: a file is masked).
+fresh_db
+"$CT" agent start --db "$DB" --host "$H" >/dev/null
+SOCK=$("$CT" agent status --db "$DB" | sed -n 's/^socket //p')
+LOG=$("$CT" agent status --db "$DB" | sed -n 's/^log //p')
+VALGRIND_LIB=$ROOT/build/lib/crosstag valgrind --tool=crosstag -q --ct-socket="$SOCK" --ct-host="$H" \
+    --ct-policy=block -- tr a-z A-Z <secret.txt >fc2.txt 2>"$T/.err"
+printf '****************' >want
+cmp -s want fc2.txt && grep -q "asked about a send, but no policy is loaded: it fails closed" "$LOG" &&
+    pass failclosed-undecided || fail failclosed-undecided "fc2.txt: '$(cat -v fc2.txt)'" "$LOG"
+
 # ---- writes to local files ----
 fresh_db
 policy mask "[trusted]\npath = $T/safe/*\n"
