@@ -42,6 +42,7 @@ struct pre_state {
     ULong off_in, off_out;
     Bool has_off_in, has_off_out;
     Bool existed;
+    Bool pre_sunk;                    /* a pipe write's flows went out before the call */
 };
 static struct pre_state *pre_states;
 
@@ -270,6 +271,31 @@ static Bool read_u64(UWord ptr, ULong *out)
     return True;
 }
 
+/* With a policy, a write into a pipe sends its flows before the call:
+ * a tracked reader may read (and ask the agent about) the bytes while the
+ * write still blocks on a full pipe, and the agent must know where they
+ * came from by then.  The pipe offsets are the requested ones; a short
+ * write's tail is claimed again by the next write (newest write wins). */
+static Bool pipe_write_early(struct pre_state *p, UInt sysno, UWord *args)
+{
+    struct ct_obj *o = obj_for_fd((Int)args[0]);
+    if (!o || o->kind != CT_OBJ_PIPE || o->seekable) return False;
+    em_set_sink_time(p->t_pre);
+    if (sysno == __NR_write) {
+        if (args[2] && sh_any(args[1], args[2])) sink_bytes(o, o->wr_off, args[1], args[2], sysno);
+    } else {
+        const struct vki_iovec *iov = (const struct vki_iovec *)args[1];
+        ULong off = o->wr_off;
+        for (ULong k = 0; iov && k < args[2]; k++) {
+            if (iov[k].iov_len && sh_any((Addr)iov[k].iov_base, iov[k].iov_len))
+                sink_bytes(o, off, (Addr)iov[k].iov_base, iov[k].iov_len, sysno);
+            off += iov[k].iov_len;
+        }
+    }
+    em_flush();
+    return True;
+}
+
 void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
 {
     (void)nargs;
@@ -285,6 +311,9 @@ void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
     default:
         break;
     }
+    p->pre_sunk = False;
+    if (ct_opt.policy && (sysno == __NR_write || sysno == __NR_writev))
+        p->pre_sunk = pipe_write_early(p, sysno, args);
     switch (sysno) {
     case __NR_sendfile:
         p->t_pre = ct_now_ns();
@@ -397,6 +426,7 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
 
     /* ---- sinks ---- */
     case __NR_write:
+        if (p->pre_sunk) { if ((o = obj_for_fd(fd))) o->wr_off += r; break; }
         sink_fd(fd, A(1), r, sysno, 0, 0);
         em_flush();
         break;
@@ -405,6 +435,7 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
         em_flush();
         break;
     case __NR_writev:
+        if (p->pre_sunk) { if ((o = obj_for_fd(fd))) o->wr_off += r; break; }
         sink_iov(fd, (const struct vki_iovec *)A(1), A(2), r, sysno, False, 0, 0, 0);
         em_flush();
         break;
