@@ -102,6 +102,23 @@ static int decide_run(struct store *st, const struct policy *p, const struct han
         query_free(&q);
         return fail_closed(d, p, r, "the backward query failed: failing closed");
     }
+    /* The rows leave out the target's own original bytes (bytes of the
+     * source object no tracked process wrote): they come from the object
+     * itself, e.g. a protected file read directly. */
+    struct qrow self = { .obj = obj, .mode = CT_MODE_ALIGNED };
+    if (root->all_term) {
+        self.start = self.ostart = root->start;
+        self.end = self.oend = root->end;
+        if (qrows_push(&rows, &self) != 0)
+            rc = -1;
+    } else {
+        for (size_t i = 0; i < root->nterm && rc == 0; i++) {
+            self.start = self.ostart = root->term[i].start;
+            self.end = self.oend = root->term[i].end;
+            if (qrows_push(&rows, &self) != 0)
+                rc = -1;
+        }
+    }
     for (size_t i = 0; i < rows.n && rc == 0; i++) {
         const struct qrow *w = &rows.v[i];
         struct store_objinfo oi;

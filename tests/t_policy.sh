@@ -203,6 +203,36 @@ ctrun_ok bigpipe --policy "$T/pol.ini" -- sh -c 'cat secretbig.txt | tr a-z A-Z 
     fail bigpipe-masked "$(tr -d '*' <big.out | wc -c) of $(wc -c <big.out) bytes unmasked"
 tr a-z A-Z <publicbig.txt | cmp -s - pub.out && pass bigpipe-public || fail bigpipe-public "pub.out differs"
 
+# Read straight from the protected file (no hop in between), and kernel-side
+# copies into a file: masked in the file right after the call.
+fresh_db
+head -c 400 /dev/urandom | base64 -w 0 | head -c 400 >secretk.bin
+policy mask
+ctrun_ok direct --policy "$T/pol.ini" -- sh -c "tr a-z A-Z < secret.txt > direct.txt; '$PROGS/sendfile' secretk.bin sf.out; '$PROGS/splice' secretk.bin sp.out"
+printf '****************' >want
+cmp -s want direct.txt && pass direct-read || fail direct-read "direct.txt: '$(cat -v direct.txt)'"
+[ "$(cat sf.out)" = "$(printf '%070d' 0 | tr 0 '*')" ] && pass sendfile-file-masked ||
+    fail sendfile-file-masked "sf.out: '$(cat -v sf.out)'"
+[ "$(cat sp.out)" = "$(printf '%0150d' 0 | tr 0 '*')" ] && pass splice-file-masked ||
+    fail splice-file-masked "sp.out: '$(cat -v sp.out)'"
+"$CT" alerts --db "$DB" --json | sed 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//; s/"process":"[^"]*",//' >gota
+cat >want <<EOF
+{"host":"$H","destination":"file:$T/direct.txt","class":"confidential","action":"mask","source":{"host":"$H","object":"file:$T/secret.txt","start":0,"end":16},"bytes":16}
+{"host":"$H","destination":"file:$T/sf.out","class":"confidential","action":"mask","source":{"host":"$H","object":"file:$T/secretk.bin","start":100,"end":150},"bytes":50}
+{"host":"$H","destination":"file:$T/sf.out","class":"confidential","action":"mask","source":{"host":"$H","object":"file:$T/secretk.bin","start":10,"end":30},"bytes":20}
+{"host":"$H","destination":"file:$T/sp.out","class":"confidential","action":"mask","source":{"host":"$H","object":"file:$T/secretk.bin","start":200,"end":300},"bytes":100}
+{"host":"$H","destination":"file:$T/sp.out","class":"confidential","action":"mask","source":{"host":"$H","object":"file:$T/secretk.bin","start":0,"end":50},"bytes":50}
+EOF
+cmp -s want gota && pass copy-alerts || fail copy-alerts "want $(cat want)" gota
+# a direct send of the file over TCP
+fresh_db
+recv_bg || fail direct-send "netrecv did not listen"
+ctrun --policy "$T/pol.ini" -- "$PROGS/netsend" tcp 127.0.0.1 "$PORT" <secret.txt
+SEND_RC=$?
+wait "$RECV_PID"
+[ $SEND_RC -eq 0 ] && [ "$(cat got)" = '****************' ] && pass direct-send ||
+    fail direct-send "exit $SEND_RC; got '$(cat -v got)'" "$CTERR"
+
 # ---- no policy: nothing changes ----
 fresh_db
 ctrun_ok nopolicy -- sh -c 'tr a-z A-Z < secret.txt > plain.txt'

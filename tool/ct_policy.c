@@ -200,9 +200,55 @@ static void check(void)
     ask();
 }
 
-/* A kernel-side copy from in_fd (sendfile, splice, copy_file_range): no
- * buffer to mask, so protected bytes to a socket block it; to a file they
- * are only alerted (the agent records them). */
+/* A kernel-side copy into a file cannot be masked before it runs (no
+ * buffer; the tool cannot change the call's arguments): its protected
+ * pieces are overwritten in the file right after the call, before it
+ * returns to the program (pol_post_copy). */
+#define NCOPY 64
+static struct {
+    Bool active;
+    Int fd;
+    UInt n;
+    ULong rel[NCOPY], len[NCOPY];
+    UChar mask[NCOPY];
+} cpy;
+
+static void copy_mask(ULong rel, ULong len, UChar byte)
+{
+    if (cpy.n == NCOPY) {               /* too many pieces: all of the copy */
+        cpy.n = 1;
+        cpy.rel[0] = 0;
+        cpy.len[0] = ~0ULL;
+        return;
+    }
+    cpy.rel[cpy.n] = rel;
+    cpy.len[cpy.n] = len;
+    cpy.mask[cpy.n++] = byte;
+    cpy.active = True;
+    cpy.fd = pc.fd;
+}
+
+void pol_post_copy(Int out_fd, ULong out_off, ULong n)
+{
+    static UChar fill[4096];
+    if (!cpy.active || out_fd != cpy.fd) return;
+    cpy.active = False;
+    for (UInt i = 0; i < cpy.n; i++) {
+        if (cpy.rel[i] >= n) continue;
+        ULong len = cpy.len[i] < n - cpy.rel[i] ? cpy.len[i] : n - cpy.rel[i];
+        VG_(memset)(fill, cpy.mask[i], sizeof fill);
+        for (ULong done = 0; done < len;) {
+            ULong k = len - done < sizeof fill ? len - done : sizeof fill;
+            SysRes r = ct_syscall(__NR_pwrite64, out_fd, (UWord)fill, k, out_off + cpy.rel[i] + done, 0, 0);
+            if (sr_isError(r) || sr_Res(r) == 0) break;
+            done += sr_Res(r);
+        }
+    }
+}
+
+/* A kernel-side copy from in_fd (sendfile, splice, copy_file_range):
+ * protected bytes to a socket block it (mask too: there is no buffer);
+ * to a file they are masked in the file after the call. */
 static void check_copy(Int in_fd, Bool has_off, ULong off, ULong n)
 {
     struct ct_obj *in = obj_for_fd(in_fd);
@@ -223,13 +269,19 @@ static void check_copy(Int in_fd, Bool has_off, ULong off, ULong n)
     const struct ct_classr_piece *pieces;
     UInt np;
     UInt worst = ct_opt.policy;
+    cpy.active = False;
+    cpy.n = 0;
     if (em_classq(pc.dest_kind, pc.dest, pc.dest_len, pc.runs, 1, pc.sysno, n, &pieces, &np)) {
         worst = CT_ACT_NONE;
-        for (UInt i = 0; i < np; i++)
+        for (UInt i = 0; i < np; i++) {
             if (pieces[i].action > worst) worst = pieces[i].action;
+            if (pieces[i].action >= CT_ACT_MASK && !pc.is_socket)
+                copy_mask(pieces[i].sink_rel, pieces[i].len, (UChar)pieces[i].mask);
+        }
     } else {
         em_note(1, "policy: the agent gave no answer about a copy of %llu bytes (fd %d); failing "
                 "closed: %s", n, pc.fd, action_name(ct_opt.policy));
+        if (ct_opt.policy >= CT_ACT_MASK && !pc.is_socket) copy_mask(0, n, ct_opt.policy_mask);
     }
     if (worst >= CT_ACT_MASK && pc.is_socket) block();
     pc.nruns = 0;

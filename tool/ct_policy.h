@@ -7,5 +7,8 @@
  * bound for an egress are checked with the agent, then masked in place or
  * the socket shut down. */
 void pol_pre(UInt sysno, UWord *args);
+/* After a kernel-side copy of n bytes into out_fd at out_off: protected
+ * pieces the agent named before the call are overwritten with the mask. */
+void pol_post_copy(Int out_fd, ULong out_off, ULong n);
 
 #endif

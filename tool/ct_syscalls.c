@@ -243,6 +243,7 @@ static void kernel_copy(Int in_fd, Bool has_in, ULong in_off, Bool consume_in,
     if (!has_in) in = io_obj(in_fd, n, True, consume_in, 0, 0, &in_off);
     if (!has_out) out = io_obj(out_fd, n, False, True, 0, 0, &out_off);
     if (!in || !out) return;
+    if (ct_opt.policy && out->kind == CT_OBJ_FILE) pol_post_copy(out_fd, out_off, n);
     if (!in->is_source) return;
     em_flow(out->handle, out_off, n, in->handle, in_off, n, CT_MODE_ALIGNED, ct_now_ns(), sysno);
     em_flush();
