@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # bench/bench_policy.sh [MB] — what leak prevention costs: `cat FILE | tr a-z A-Z
-# > OUT` (every 4 KB write of tr, and of cat into the pipe... only writes to
-# files and sockets ask) under crosstag run without a policy, with a policy
-# that protects another file (each labelled write to a file still asks the
-# agent: one round trip and a backward query per write), and with one that
-# protects FILE (action mask: every byte masked).  Prints wall seconds and
-# the ratios to the run without policy.
+# > OUT` under crosstag run without a policy, with a policy that protects
+# another file (each labelled write of tr to OUT still asks the agent: one
+# round trip and a backward query through the pipe per 4 KB write; cat's pipe
+# writes send their flows before the call), and with one that protects FILE
+# (action mask: every byte masked).  Prints wall seconds and the ratios to the
+# run without policy.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 MB=${1:-1}
