@@ -232,6 +232,21 @@ static void log_alert(struct agent *a, struct conn *c, const struct pa_decision 
         free(pi.argv);
 }
 
+/* The peer of a Unix socket is a tracked process: one of our live tracker
+ * connections is that pid (its own sends are checked where they leave). */
+static int unix_peer_tracked(const struct agent *a, const unsigned char *dest, uint32_t len)
+{
+    int32_t pid = 0;
+    if (len >= 4)
+        memcpy(&pid, dest, 4);
+    for (size_t i = 0; pid > 0 && i < a->nconns; i++) {
+        const struct conn *k = a->conns[i];
+        if (!k->control && k->hello && !k->exited && k->pid == pid)
+            return 1;
+    }
+    return 0;
+}
+
 static void classq(void *ctx, struct conn *c, const struct ct_msg_classq *q,
                    const unsigned char *dest, const struct ct_classq_run *runs)
 {
@@ -246,7 +261,8 @@ static void classq(void *ctx, struct conn *c, const struct ct_msg_classq *q,
             a->in_classq = 0;
         }
         commit(a);             /* the query reads what is stored */
-        if (pa_decide(a->env.store, &a->pol, &c->handles, q, dest, runs, &d) != 0) {
+        if (pa_decide(a->env.store, &a->pol, &c->handles, q, dest, runs,
+                      q->dest_kind == CT_DEST_UNIX && unix_peer_tracked(a, dest, q->dest_len), &d) != 0) {
             ok = 0;
             break;
         }

@@ -158,10 +158,31 @@ static int decide_run(struct store *st, const struct policy *p, const struct han
 
 int pa_decide(struct store *st, const struct policy *p, const struct handlemap *hm,
               const struct ct_msg_classq *q, const unsigned char *dest,
-              const struct ct_classq_run *runs, struct pa_decision *d)
+              const struct ct_classq_run *runs, int peer_tracked, struct pa_decision *d)
 {
     memset(d, 0, sizeof *d);
-    if (q->dest_kind == CT_DEST_FILE) {
+    if (q->dest_kind == CT_DEST_UNIX) {
+        /* "unix:/path", "unix:@abstract" or "unix:pid N" */
+        int32_t pid = 0;
+        if (q->dest_len >= 4)
+            memcpy(&pid, dest, 4);
+        const unsigned char *sun = dest + 4;
+        size_t pl = q->dest_len > 4 + 2 ? q->dest_len - 4 - 2 : 0;
+        char path[200] = "";
+        if (pl) {
+            if (pl >= sizeof path)
+                pl = sizeof path - 1;
+            memcpy(path, sun + 2, pl);
+            path[pl] = '\0';
+            if (path[0] == '\0' && pl > 1)
+                path[0] = '@';             /* abstract name */
+        }
+        if (path[0])
+            snprintf(d->dest, sizeof d->dest, "unix:%s", path);
+        else
+            snprintf(d->dest, sizeof d->dest, "unix:pid %d", (int)pid);
+        d->trusted = peer_tracked || (path[0] == '/' && policy_trusted_path(p, path));
+    } else if (q->dest_kind == CT_DEST_FILE) {
         snprintf(d->dest, sizeof d->dest, "%s", (const char *)dest);
         d->trusted = strncmp(d->dest, "file:", 5) == 0 && policy_trusted_path(p, d->dest + 5);
     } else {

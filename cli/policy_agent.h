@@ -27,9 +27,10 @@ struct pa_decision {
 
 /* 0, or -1 out of memory.  Fails closed: a run whose source or query the
  * agent cannot resolve gets the strictest action, with a note. */
+/* peer_tracked: a Unix socket's peer is a tracked process (trusted). */
 int pa_decide(struct store *st, const struct policy *p, const struct handlemap *hm,
               const struct ct_msg_classq *q, const unsigned char *dest,
-              const struct ct_classq_run *runs, struct pa_decision *d);
+              const struct ct_classq_run *runs, int peer_tracked, struct pa_decision *d);
 void pa_free(struct pa_decision *d);
 
 #endif

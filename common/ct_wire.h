@@ -223,6 +223,8 @@ enum ct_dest_kind {
     CT_DEST_TCP  = 1,     /* dest bytes: the peer's struct sockaddr (in or in6) */
     CT_DEST_UDP  = 2,     /* likewise */
     CT_DEST_FILE = 3,     /* dest bytes: the object name "file:/abs/path" */
+    CT_DEST_UNIX = 4,     /* dest bytes: int32 peer pid (SO_PEERCRED; 0 unknown), then
+                             the peer's struct sockaddr_un when it has an address */
 };
 enum ct_action {
     CT_ACT_NONE  = 0,     /* not protected, or a trusted destination */

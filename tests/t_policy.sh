@@ -233,6 +233,30 @@ wait "$RECV_PID"
 [ $SEND_RC -eq 0 ] && [ "$(cat got)" = '****************' ] && pass direct-send ||
     fail direct-send "exit $SEND_RC; got '$(cat -v got)'" "$CTERR"
 
+# ---- Unix sockets: egress unless the peer process is tracked ----
+fresh_db
+policy mask "[trusted]\npath = $T/safe/*\n"
+rm -f "$T/u1.sock"
+socat -u UNIX-LISTEN:"$T/u1.sock" - >got 2>/dev/null &
+RECV_PID=$!
+on_cleanup "kill $RECV_PID"
+for i in $(seq 500); do [ -S "$T/u1.sock" ] && break; sleep 0.01; done
+ctrun --policy "$T/pol.ini" -- socat -u - UNIX-CONNECT:"$T/u1.sock" <secret.txt
+SEND_RC=$?
+wait "$RECV_PID"
+[ $SEND_RC -eq 0 ] && [ "$(cat got)" = '****************' ] && pass unix-untracked-masked ||
+    fail unix-untracked-masked "exit $SEND_RC; got '$(cat -v got)'" "$CTERR"
+"$CT" alerts --db "$DB" --json | sed 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//; s/"process":"[^"]*",//' >gota
+printf '{"host":"%s","destination":"unix:%s/u1.sock","class":"confidential","action":"mask","source":{"host":"%s","object":"file:%s/secret.txt","start":0,"end":16},"bytes":16}\n' \
+    "$H" "$T" "$H" "$T" >want
+cmp -s want gota && pass unix-alert || fail unix-alert "want $(cat want)" gota
+# both ends tracked: the socket is no egress; the receiver's file is trusted
+fresh_db
+rm -f "$T/u2.sock"
+ctrun_ok unix-tracked --policy "$T/pol.ini" -- sh -c "socat -u UNIX-LISTEN:'$T/u2.sock' - > safe/u2.out & while [ ! -S '$T/u2.sock' ]; do sleep 0.05; done; socat -u - UNIX-CONNECT:'$T/u2.sock' < secret.txt; wait"
+[ "$(cat safe/u2.out)" = 'secret: hunter2' ] && [ -z "$(alerts_json)" ] && pass unix-tracked-peer ||
+    fail unix-tracked-peer "safe/u2.out '$(cat -v safe/u2.out)'; alerts $(alerts_json)" "$CTERR"
+
 # ---- no policy: nothing changes ----
 fresh_db
 ctrun_ok nopolicy -- sh -c 'tr a-z A-Z < secret.txt > plain.txt'

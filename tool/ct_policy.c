@@ -14,8 +14,10 @@
  *          shut down: its bytes are masked instead.
  * Without an answer (no agent, undecided) every labelled byte gets the
  * strictest action of the policy (--ct-policy) and a NOTE says so.
+ * Unix sockets are egress unless the peer process is tracked (the agent
+ * checks its pid).
  * Bytes that cannot be written (read-only memory) are blocked instead of
- * masked.  Unix sockets, pipes, terminals and devices are not egress here.
+ * masked.  Pipes, terminals and devices are not egress here.
  */
 #include "ct_policy.h"
 #include "ct_emit.h"
@@ -46,6 +48,28 @@ struct pcall {
 };
 static struct pcall pc;
 
+/* A Unix socket: egress unless its peer is a tracked process, which the
+ * agent knows by the peer's pid (SO_PEERCRED, for connected sockets; a
+ * datagram sent to an address has no known peer: 0).  pc.dest holds the
+ * peer's address (len bytes); the pid goes first. */
+static Bool unix_dest(Int fd, Bool to_addr, UInt len)
+{
+    struct { Int pid; UInt uid, gid; } cred = { 0, 0, 0 };
+    UInt cl = sizeof cred;
+    if (!to_addr) {
+        SysRes r = ct_syscall(__NR_getsockopt, fd, VKI_SOL_SOCKET, 17 /* SO_PEERCRED */,
+                              (UWord)&cred, (UWord)&cl, 0);
+        if (sr_isError(r)) cred.pid = 0;
+    }
+    if (len > sizeof pc.dest - 4) len = sizeof pc.dest - 4;
+    VG_(memmove)(pc.dest + 4, pc.dest, len);
+    VG_(memcpy)(pc.dest, &cred.pid, 4);
+    pc.dest_kind = CT_DEST_UNIX;
+    pc.dest_len = 4 + len;
+    pc.is_socket = True;
+    return True;
+}
+
 /* The destination of fd (addr: the address a datagram call names, or 0).
  * False when it is not an egress. */
 static Bool dest_of(Int fd, Addr addr, UInt alen)
@@ -70,6 +94,7 @@ static Bool dest_of(Int fd, Addr addr, UInt alen)
     }
     UShort fam;
     VG_(memcpy)(&fam, pc.dest, sizeof fam);
+    if (fam == VKI_AF_UNIX) return unix_dest(fd, addr != 0, len);
     if (fam != VKI_AF_INET && fam != VKI_AF_INET6) return False;
     Int type = 0;
     UInt tl = sizeof type;
