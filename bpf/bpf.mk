@@ -40,3 +40,12 @@ $(UDPTAG_OBJ): bpf/udptag.c bpf/udptag.h $(BPF_OUT)/udptag.skel.h
 $(BUILD)/obj/tool/ct_udptag.o: bpf/udptag.h
 $(BUILD)/bin/crosstag: $(UDPTAG_OBJ)
 CLI_OBJS += $(UDPTAG_OBJ)
+
+# what both loaders share (bpffs.c)
+BPFFS_OBJ := $(BPF_OUT)/bpffs.o
+$(BPFFS_OBJ): bpf/bpffs.c bpf/bpffs.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -Ibpf -c -o $@ $<
+$(TCPID_OBJ) $(UDPTAG_OBJ): bpf/bpffs.h
+$(BUILD)/bin/crosstag: $(BPFFS_OBJ)
+CLI_OBJS += $(BPFFS_OBJ)

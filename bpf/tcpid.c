@@ -17,17 +17,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpffs.h"
 #include "tcpid.h"
 #include "tcpid.skel.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* The mount point of the first filesystem of type `type` in /proc/mounts. */
 static int find_mount(const char *type, char *out, size_t outlen)
@@ -48,39 +40,10 @@ static int find_mount(const char *type, char *out, size_t outlen)
     return found;
 }
 
-/* bpffs mounted at TCPID_DIR (see tcpid.h) unless it already is. */
-static int ensure_bpffs(char *err, size_t errlen)
-{
-    int mounted = 0;
-    FILE *f = fopen("/proc/mounts", "r");
-    if (f) {
-        char dev[256], mnt[4096], fstype[64];
-        while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, mnt, fstype) == 3)
-            if (strcmp(fstype, "bpf") == 0 && strcmp(mnt, TCPID_DIR) == 0)
-                mounted = 1;
-        fclose(f);
-    }
-    if (mounted)
-        return 0;
-    if ((mkdir("/run/crosstag", 0755) != 0 && errno != EEXIST) ||
-        (mkdir(TCPID_DIR, 0755) != 0 && errno != EEXIST))
-        return fail(err, errlen, "cannot create %s: %s", TCPID_DIR, strerror(errno));
-    if (mount("bpf", TCPID_DIR, "bpf", 0, "mode=0755") != 0)
-        return fail(err, errlen, "cannot mount bpffs at %s: %s", TCPID_DIR, strerror(errno));
-    return 0;
-}
-
-/* Silence libbpf's own chatter; our errors say what failed. */
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-    (void)level, (void)fmt, (void)ap;
-    return 0;
-}
-
 int tcpid_attach(char *err, size_t errlen)
 {
-    libbpf_set_print(quiet);
-    if (ensure_bpffs(err, errlen) != 0)
+    libbpf_set_print(ct_bpf_quiet);
+    if (ct_bpffs_ensure(err, errlen) != 0)
         return -1;
     int lfd = bpf_obj_get(TCPID_LINK);
     if (lfd >= 0) {
@@ -94,32 +57,32 @@ int tcpid_attach(char *err, size_t errlen)
     }
     char cg[4096];
     if (find_mount("cgroup2", cg, sizeof cg) != 0)
-        return fail(err, errlen, "no cgroup v2 filesystem mounted (see /proc/mounts)");
+        return ct_bpf_fail(err, errlen, "no cgroup v2 filesystem mounted (see /proc/mounts)");
     int cgfd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cgfd < 0)
-        return fail(err, errlen, "cannot open the cgroup v2 root %s: %s", cg, strerror(errno));
+        return ct_bpf_fail(err, errlen, "cannot open the cgroup v2 root %s: %s", cg, strerror(errno));
 
     struct tcpid_bpf *skel = tcpid_bpf__open();
     int rc = -1;
     if (!skel) {
-        fail(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+        ct_bpf_fail(err, errlen, "cannot open the BPF object: %s", strerror(errno));
         goto out;
     }
     /* An existing pinned map (from an earlier attach) is reused, so trackers
      * holding it keep seeing new connections. */
     bpf_map__set_pin_path(skel->maps.tcpid, TCPID_PIN);
     if (tcpid_bpf__load(skel) != 0) {
-        fail(err, errlen, "cannot load the BPF program (needs root and a kernel with BPF): %s",
+        ct_bpf_fail(err, errlen, "cannot load the BPF program (needs root and a kernel with BPF): %s",
              strerror(errno));
         goto out;
     }
     struct bpf_link *link = bpf_program__attach_cgroup(skel->progs.tcpid_sockops, cgfd);
     if (!link) {
-        fail(err, errlen, "cannot attach to the cgroup %s: %s", cg, strerror(errno));
+        ct_bpf_fail(err, errlen, "cannot attach to the cgroup %s: %s", cg, strerror(errno));
         goto out;
     }
     if (bpf_link__pin(link, TCPID_LINK) != 0) {
-        fail(err, errlen, "cannot pin %s: %s", TCPID_LINK, strerror(errno));
+        ct_bpf_fail(err, errlen, "cannot pin %s: %s", TCPID_LINK, strerror(errno));
         bpf_link__destroy(link);
         goto out;
     }
@@ -134,23 +97,23 @@ out:
 
 int tcpid_detach(char *err, size_t errlen)
 {
-    libbpf_set_print(quiet);
+    libbpf_set_print(ct_bpf_quiet);
     int lfd = bpf_obj_get(TCPID_LINK);
     if (lfd >= 0) {
         bpf_link_detach(lfd);             /* detaches now, even if others hold the link */
         close(lfd);
     }
     if (unlink(TCPID_LINK) != 0 && errno != ENOENT)
-        return fail(err, errlen, "cannot remove %s: %s", TCPID_LINK, strerror(errno));
+        return ct_bpf_fail(err, errlen, "cannot remove %s: %s", TCPID_LINK, strerror(errno));
     if (unlink(TCPID_PIN) != 0 && errno != ENOENT)
-        return fail(err, errlen, "cannot remove %s: %s", TCPID_PIN, strerror(errno));
+        return ct_bpf_fail(err, errlen, "cannot remove %s: %s", TCPID_PIN, strerror(errno));
     rmdir(TCPID_DIR);
     return 0;
 }
 
 int tcpid_status(long *entries, char *err, size_t errlen)
 {
-    libbpf_set_print(quiet);
+    libbpf_set_print(ct_bpf_quiet);
     *entries = 0;
     int lfd = bpf_obj_get(TCPID_LINK), mfd = bpf_obj_get(TCPID_PIN);
     int attached = lfd >= 0 && mfd >= 0;
@@ -158,7 +121,7 @@ int tcpid_status(long *entries, char *err, size_t errlen)
         int e = errno;
         if (mfd >= 0)
             close(mfd);
-        return fail(err, errlen, "cannot read %s: %s", TCPID_LINK, strerror(e));
+        return ct_bpf_fail(err, errlen, "cannot read %s: %s", TCPID_LINK, strerror(e));
     }
     if (mfd >= 0) {
         __u64 key, next, *prev = NULL;

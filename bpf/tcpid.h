@@ -9,10 +9,7 @@
 #define CT_TCPID_H
 #include <linux/types.h>
 
-/* A bpffs of our own under /run, not /sys/fs/bpf: `ip netns exec` (how the
- * hosts of a test network run) remounts /sys, hiding pins made there, while
- * /run stays the same for every network namespace. */
-#define TCPID_DIR   "/run/crosstag/bpf"
+#define TCPID_DIR   "/run/crosstag/bpf"          /* = CT_BPFFS_DIR (bpffs.h): why /run */
 #define TCPID_PIN   TCPID_DIR "/tcpid"        /* the map */
 #define TCPID_LINK  TCPID_DIR "/tcpid_link"   /* the cgroup attachment */
 #define TCPID_MAX_ENTRIES 65536

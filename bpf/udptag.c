@@ -19,52 +19,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpffs.h"
 #include "udptag.h"
 #include "udptag.skel.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-    (void)level, (void)fmt, (void)ap;
-    return 0;
-}
-
-/* bpffs at UDPTAG_DIR (the one tcpid.c uses) unless mounted already. */
-static int ensure_bpffs(char *err, size_t errlen)
-{
-    FILE *f = fopen("/proc/mounts", "r");
-    if (f) {
-        char dev[256], mnt[4096], fstype[64];
-        int mounted = 0;
-        while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, mnt, fstype) == 3)
-            if (strcmp(fstype, "bpf") == 0 && strcmp(mnt, UDPTAG_DIR) == 0)
-                mounted = 1;
-        fclose(f);
-        if (mounted)
-            return 0;
-    }
-    if ((mkdir("/run/crosstag", 0755) != 0 && errno != EEXIST) ||
-        (mkdir(UDPTAG_DIR, 0755) != 0 && errno != EEXIST))
-        return fail(err, errlen, "cannot create %s: %s", UDPTAG_DIR, strerror(errno));
-    if (mount("bpf", UDPTAG_DIR, "bpf", 0, "mode=0755") != 0)
-        return fail(err, errlen, "cannot mount bpffs at %s: %s", UDPTAG_DIR, strerror(errno));
-    return 0;
-}
 
 /* This network namespace's pin folder. */
 static int pin_dir(char *out, size_t outlen, char *err, size_t errlen)
 {
     struct stat st;
     if (stat("/proc/self/ns/net", &st) != 0)
-        return fail(err, errlen, "cannot stat /proc/self/ns/net: %s", strerror(errno));
+        return ct_bpf_fail(err, errlen, "cannot stat /proc/self/ns/net: %s", strerror(errno));
     snprintf(out, outlen, UDPTAG_FMT, (unsigned long long)st.st_ino);
     return 0;
 }
@@ -118,27 +82,27 @@ static int tc_one(int ifindex, enum bpf_tc_attach_point where, int prog_fd)
 
 int udptag_attach(const char *ifname, const char *const *cidrs, int ncidrs, char *err, size_t errlen)
 {
-    libbpf_set_print(quiet);
+    libbpf_set_print(ct_bpf_quiet);
     struct udptag_lpm keys[UDPTAG_MAX_DST];
     if (ncidrs > UDPTAG_MAX_DST)
-        return fail(err, errlen, "too many tracked networks (at most %d)", UDPTAG_MAX_DST);
+        return ct_bpf_fail(err, errlen, "too many tracked networks (at most %d)", UDPTAG_MAX_DST);
     for (int i = 0; i < ncidrs; i++)
         if (parse_cidr(cidrs[i], &keys[i]) != 0)
-            return fail(err, errlen, "bad address or network '%s' (want e.g. 10.1.0.0/24, fd00::/64, 10.1.0.2)",
+            return ct_bpf_fail(err, errlen, "bad address or network '%s' (want e.g. 10.1.0.0/24, fd00::/64, 10.1.0.2)",
                         cidrs[i]);
     unsigned ifindex = 0;
     if (ifname && strcmp(ifname, "all") != 0 && !(ifindex = if_nametoindex(ifname)))
-        return fail(err, errlen, "no interface '%s' here", ifname);
+        return ct_bpf_fail(err, errlen, "no interface '%s' here", ifname);
     char dir[256], path[300];
-    if (ensure_bpffs(err, errlen) != 0 || pin_dir(dir, sizeof dir, err, errlen) != 0)
+    if (ct_bpffs_ensure(err, errlen) != 0 || pin_dir(dir, sizeof dir, err, errlen) != 0)
         return -1;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return fail(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return ct_bpf_fail(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 
     struct udptag_bpf *skel = udptag_bpf__open();
     int rc = -1;
     if (!skel)
-        return fail(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+        return ct_bpf_fail(err, errlen, "cannot open the BPF object: %s", strerror(errno));
     snprintf(path, sizeof path, "%s/dst", dir);
     bpf_map__set_pin_path(skel->maps.udptag_dst, path);
     snprintf(path, sizeof path, "%s/seq", dir);
@@ -146,7 +110,7 @@ int udptag_attach(const char *ifname, const char *const *cidrs, int ncidrs, char
     snprintf(path, sizeof path, "%s/rx", dir);
     bpf_map__set_pin_path(skel->maps.udptag_rx, path);
     if (udptag_bpf__load(skel) != 0) {
-        fail(err, errlen, "cannot load the BPF programs (needs root and a kernel with BPF): %s",
+        ct_bpf_fail(err, errlen, "cannot load the BPF programs (needs root and a kernel with BPF): %s",
              strerror(errno));
         goto out;
     }
@@ -161,13 +125,13 @@ int udptag_attach(const char *ifname, const char *const *cidrs, int ncidrs, char
     for (int i = 0; i < ncidrs; i++) {
         __u8 one = 1;
         if (bpf_map_update_elem(dfd, &keys[i], &one, BPF_ANY) != 0) {
-            fail(err, errlen, "cannot add %s to the tracked list: %s", cidrs[i], strerror(errno));
+            ct_bpf_fail(err, errlen, "cannot add %s to the tracked list: %s", cidrs[i], strerror(errno));
             goto out;
         }
     }
     struct if_nameindex *ifs = if_nameindex(), *i;
     if (!ifs) {
-        fail(err, errlen, "cannot list the interfaces: %s", strerror(errno));
+        ct_bpf_fail(err, errlen, "cannot list the interfaces: %s", strerror(errno));
         goto out;
     }
     int eg = bpf_program__fd(skel->progs.udptag_egress), in = bpf_program__fd(skel->progs.udptag_ingress);
@@ -179,7 +143,7 @@ int udptag_attach(const char *ifname, const char *const *cidrs, int ncidrs, char
         if (r == 0)
             r = tc_one((int)i->if_index, BPF_TC_INGRESS, in);
         if (r != 0)
-            rc = fail(err, errlen, "cannot attach to %s: %s", i->if_name, strerror(-r));
+            rc = ct_bpf_fail(err, errlen, "cannot attach to %s: %s", i->if_name, strerror(-r));
     }
     if_freenameindex(ifs);
 out:
@@ -189,7 +153,7 @@ out:
 
 int udptag_detach(char *err, size_t errlen)
 {
-    libbpf_set_print(quiet);
+    libbpf_set_print(ct_bpf_quiet);
     struct if_nameindex *ifs = if_nameindex(), *i;
     for (i = ifs; i && i->if_index; i++) {
         tc_one((int)i->if_index, BPF_TC_EGRESS, -1);   /* ENOENT: not ours to remove */
@@ -204,7 +168,7 @@ int udptag_detach(char *err, size_t errlen)
     for (int k = 0; k < 3; k++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[k]);
         if (unlink(path) != 0 && errno != ENOENT)
-            return fail(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+            return ct_bpf_fail(err, errlen, "cannot remove %s: %s", path, strerror(errno));
     }
     rmdir(dir);
     return 0;
@@ -225,7 +189,7 @@ static void fmt_key(const struct udptag_lpm *k, char *out, size_t outlen)
 
 int udptag_status(FILE *out, char *err, size_t errlen)
 {
-    libbpf_set_print(quiet);
+    libbpf_set_print(ct_bpf_quiet);
     char dir[256], path[300];
     if (pin_dir(dir, sizeof dir, err, errlen) != 0)
         return -1;
@@ -234,7 +198,7 @@ int udptag_status(FILE *out, char *err, size_t errlen)
     if (dfd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return 0;
-        return fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return ct_bpf_fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
     }
     fprintf(out, "maps: %s\ntracked:", dir);
     struct udptag_lpm key, next, *prev = NULL;
