@@ -9,18 +9,8 @@ import socket
 import struct
 import sys
 
-HELLO, OBJECT, FLOW, EXIT, RUN = 1, 2, 3, 4, 6
-MAGIC, VERSION = 0x31575443, 1
-
-
-def msg(mtype, body, tail=b""):
-    n = 8 + len(body) + len(tail)
-    pad = (-n) % 8
-    return struct.pack("<II", mtype, n + pad) + body + tail + b"\0" * pad
-
-
-def arg(name):
-    return next((a.split("=", 1)[1] for a in sys.argv if a.startswith(name + "=")), None)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from fake_tracker import EXIT, FLOW, HELLO, MAGIC, OBJECT, RUN, VERSION, arg, msg  # noqa: E402
 
 
 def main():

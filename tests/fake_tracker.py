@@ -93,4 +93,5 @@ def main():
         conn.close()
 
 
-main()
+if __name__ == "__main__":
+    main()
