@@ -8,25 +8,30 @@
  */
 #include "ct_helpers.h"
 #include "ct_shadow.h"
+#include "ct_stats.h"
 #include "pub_tool_debuginfo.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_threadstate.h"
 
 SW ct_h_load(Addr a, UWord size)
 {
+    STAT(ST_LOAD);
     UInt *s0 = sh_sec_of(a), *s1 = sh_sec_of(a + size - 1);
-    if (LIKELY(s0 == NULL && s1 == NULL)) return 0;
+    if (LIKELY(s0 == NULL && s1 == NULL)) { STAT(ST_LOAD_NOSEC); return 0; }
     UInt ids[SW_MAXB];
     if (s0 && s0 == s1) {
         /* Within one secondary: check for all-clean before building a word. */
         const UInt *p = s0 + (a & SH_SEC_MASK);
         UWord i;
+        /* One byte is always a uniform word (the canonical form): the
+         * translator's inline paths for widening and narrowing then apply. */
+        if (size == 1) return sw_make(SW_UNI, 0, p[0]);
         for (i = 0; i < size && p[i] == 0; i++) ;
-        if (i == size) return 0;
+        if (i == size) { STAT(ST_LOAD_CLEAN); return 0; }
         /* Whole run of consecutive direct labels: the copy case. */
         if (!lab_is_set(p[0]) && p[0] != 0) {
             for (i = 1; i < size && p[i] == p[0] + i; i++) ;
-            if (i == size && p[0] + (size - 1) < CT_SET_BASE) return sw_make(SW_LIN, 0, p[0]);
+            if (i == size && p[0] + (size - 1) < CT_SET_BASE) { STAT(ST_LOAD_LIN); return sw_make(SW_LIN, 0, p[0]); }
         }
         return sw_from_bytes(p, (UInt)size);
     }
@@ -36,9 +41,11 @@ SW ct_h_load(Addr a, UWord size)
 
 void ct_h_store(Addr a, UWord size, SW w)
 {
+    STAT(ST_STORE);
     UInt *s0 = sh_sec_of(a);
     if (LIKELY(w == 0)) {
-        if (LIKELY(s0 == NULL && sh_sec_of(a + size - 1) == NULL)) return;
+        if (LIKELY(s0 == NULL && sh_sec_of(a + size - 1) == NULL)) { STAT(ST_STORE_NOSEC); return; }
+        STAT(ST_STORE_CLEANSEC);
         sh_fill(a, size, 0);
         return;
     }
@@ -53,6 +60,7 @@ void ct_h_store(Addr a, UWord size, SW w)
  * read and write memory as a lump: every byte gets the union of everything. */
 SW ct_h_load_collapsed(Addr a, UWord size)
 {
+    STAT(ST_LOADC);
     UInt u = 0;
     if (!sh_any(a, size)) return 0;
     for (UWord i = 0; i < size; i++) u = lab_union(u, sh_get(a + i));
@@ -61,6 +69,7 @@ SW ct_h_load_collapsed(Addr a, UWord size)
 
 void ct_h_store_collapsed(Addr a, UWord size, SW w, UWord wsize)
 {
+    STAT(ST_STOREC);
     sh_fill(a, size, sw_collapse(w, (UInt)wsize));
 }
 
@@ -68,6 +77,7 @@ void ct_h_store_collapsed(Addr a, UWord size, SW w, UWord wsize)
  * every byte of every operand. */
 SW ct_h_union2(SW a, UWord asize, SW b, UWord bsize)
 {
+    STAT(ST_UNION2);
     UInt u = lab_union(sw_collapse(a, (UInt)asize), sw_collapse(b, (UInt)bsize));
     return sw_make(SW_UNI, 0, u);
 }
@@ -76,6 +86,7 @@ SW ct_h_union2(SW a, UWord asize, SW b, UWord bsize)
  * so labels stay per byte (masking a copied word keeps it exact). */
 SW ct_h_bytewise(SW a, SW b, UWord size)
 {
+    STAT(ST_BYTEWISE);
     if (a == 0) return b;
     if (b == 0) return a;
     UInt ia[SW_MAXB], ib[SW_MAXB];
@@ -88,6 +99,7 @@ SW ct_h_bytewise(SW a, SW b, UWord size)
 /* Bytes [from, from+n) of a value: narrowing and partial register reads. */
 SW ct_h_sub(SW w, UWord from, UWord n)
 {
+    STAT(ST_SUB);
     if (w == 0) return 0;
     UInt len = SW_LEN(w);
     switch (SW_KIND(w)) {
@@ -109,6 +121,7 @@ SW ct_h_sub(SW w, UWord from, UWord n)
 /* hi:lo — lo supplies the low losize bytes. */
 SW ct_h_cat(SW hi, SW lo, UWord losize, UWord hisize)
 {
+    STAT(ST_CAT);
     if (hi == 0 && lo == 0) return 0;
     if (hi == 0) {   /* upper part clean: bound lo to its own bytes */
         UInt len = SW_LEN(lo);
@@ -126,6 +139,7 @@ SW ct_h_cat(SW hi, SW lo, UWord losize, UWord hisize)
  * [from, from+n) of w: partial register writes. */
 SW ct_h_piece(SW old, SW w, UWord from, UWord pos, UWord n)
 {
+    STAT(ST_PIECE);
     UInt ids[8];
     sw_to_bytes(old, 8, ids);
     for (UWord i = 0; i < n; i++) ids[pos + i] = sw_byte(w, (UInt)(from + i));
@@ -136,6 +150,7 @@ SW ct_h_piece(SW old, SW w, UWord from, UWord pos, UWord n)
  * fromsize bytes keep labels. */
 SW ct_h_widen(SW w, UWord fromsize)
 {
+    STAT(ST_WIDEN);
     if (w == 0 || SW_KIND(w) == SW_VEC) return w;
     UInt len = SW_LEN(w);
     if (len && len <= fromsize) return w;
@@ -148,6 +163,7 @@ SW ct_h_widen(SW w, UWord fromsize)
  * so they depend on the top byte. */
 SW ct_h_shift(SW w, UWord size, UWord amount, UWord kind)
 {
+    STAT(ST_SHIFT);
     UInt in[SW_MAXB], out[SW_MAXB];
     Long bits = (Long)size * 8, n = (Long)amount;
     sw_to_bytes(w, (UInt)size, in);
@@ -176,6 +192,7 @@ SW ct_h_shift(SW w, UWord size, UWord amount, UWord kind)
 
 SW ct_h_addr_load(SW data, UWord t0, SW s0, UWord t1, SW s1)
 {
+    STAT(ST_ADDR);
     if (data != 0) return data;
     UInt u = 0;
     if (s0 && t0 < ADDR_INDEX_MAX) u = lab_union(u, sw_collapse(s0, 8));

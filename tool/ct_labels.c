@@ -1,6 +1,7 @@
 /* ct_labels.c — direct labels (chunks), interned label sets with memoized
  * unions, and interned per-byte vectors.  See ct_labels.h. */
 #include "ct_labels.h"
+#include "ct_stats.h"
 
 /* Grow a VG_(malloc)'d array to hold `need` elements. */
 static void *grow(void *p, ULong *cap, ULong need, SizeT elsize, const HChar *cc)
@@ -130,6 +131,7 @@ static UInt set_intern(const UInt *r, UInt n)
     }
     if (nsets >= (ULong)(0xffffffffu - CT_SET_BASE))
         VG_(tool_panic)("crosstag: label set table full");
+    STAT(ST_SETNEW);
     rpool = grow(rpool, &caprpool, nrpool + 2 * n, sizeof(UInt), "ct.rpool");
     VG_(memcpy)(rpool + nrpool, r, 2 * n * sizeof(UInt));
     sets = grow(sets, &capsets, nsets + 1, sizeof *sets, "ct.sets");
@@ -181,9 +183,10 @@ UInt lab_union(UInt a, UInt b)
 {
     if (a == b || b == 0) return a;
     if (a == 0) return b;
+    STAT(ST_LU);
     if (a > b) { UInt t = a; a = b; b = t; }
     UInt slot = mix32(a * 31u + b) & ((1 << MEMO_BITS) - 1);
-    if (memo[slot].a == a && memo[slot].b == b) return memo[slot].r;
+    if (memo[slot].a == a && memo[slot].b == b) { STAT(ST_LU_MEMO); return memo[slot].r; }
 
     UInt ta[2], tb[2], na, nb;
     const UInt *ra = lab_ranges(a, &na, ta), *rb = lab_ranges(b, &nb, tb);
@@ -236,6 +239,7 @@ static void vtab_rehash(ULong size)
 UInt vec_intern(const UInt *ids, UInt n)
 {
     UInt h = hash_ids(ids, n);
+    STAT(ST_VEC);
     if (vtab_size == 0 || (nvecs + 1) * 2 > vtab_size) vtab_rehash(vtab_size ? vtab_size * 2 : 1 << 12);
     ULong m = vtab_size - 1, i = h & m;
     for (; vtab[i]; i = (i + 1) & m) {
@@ -243,6 +247,7 @@ UInt vec_intern(const UInt *ids, UInt n)
         if (e->hash == h && e->n == n && VG_(memcmp)(vpool + e->first, ids, n * sizeof(UInt)) == 0)
             return vtab[i];                       /* vector ids start at 1 */
     }
+    STAT(ST_VECNEW);
     vpool = grow(vpool, &capvpool, nvpool + n, sizeof(UInt), "ct.vpool");
     VG_(memcpy)(vpool + nvpool, ids, n * sizeof(UInt));
     vecs = grow(vecs, &capvecs, nvecs + 1, sizeof *vecs, "ct.vecs");

@@ -33,6 +33,10 @@ typedef struct {
     IRSB   *sb;        /* output */
     IRExpr **defs;     /* original temp -> its defining expression (this block) */
     IRTemp *tmap;      /* original temp -> shadow temp, or IRTemp_INVALID */
+    Bool   *needed;    /* original temp -> its shadow is used (compute_needed) */
+    Bool   *put_dead;  /* statement -> a Put whose shadow a later Put overwrites unread */
+    Bool   *killed;    /* backward pass: shadow word -> overwritten later, unread */
+    Int     nwords;    /* 8-byte words in the guest state */
     Int     ntmap;
     Int     soff;      /* offset of shadow area 1 in the guest state */
 } CTEnv;
@@ -95,6 +99,21 @@ static IRExpr *call(CTEnv *e, IRExpr *guard, IRExpr *otherwise,
 #define CALL(e, g, other, fn, args) call(e, g, other, #fn, (void *)fn, args)
 
 
+/* t := op(a, b), a fresh temp of type ty. */
+static IRExpr *op2(CTEnv *e, IRType ty, IROp op, IRExpr *a, IRExpr *b)
+{
+    IRTemp t = newIRTemp(e->sb->tyenv, ty);
+    stmt(e, IRStmt_WrTmp(t, IRExpr_Binop(op, a, b)));
+    return IRExpr_RdTmp(t);
+}
+static IRExpr *op1(CTEnv *e, IRType ty, IROp op, IRExpr *a)
+{
+    IRTemp t = newIRTemp(e->sb->tyenv, ty);
+    stmt(e, IRStmt_WrTmp(t, IRExpr_Unop(op, a)));
+    return IRExpr_RdTmp(t);
+}
+static IRExpr *u8(UInt v) { return IRExpr_Const(IRConst_U8(v)); }
+
 /* The inline fast path (spelled out, as memcheck spells out its V-bit
  * rules): a shadow word whose top byte is zero is "uniform over all bytes"
  * (kind UNI, len 0) or clean.  When every input is such a word and they
@@ -126,24 +145,6 @@ static IRExpr *slow_guard(CTEnv *e, IRExpr *a, IRExpr *b, IRExpr **orv)
     return IRExpr_RdTmp(slow);
 }
 
-/* One input: fast when uniform-over-all-bytes (or clean): result = input. */
-static IRExpr *slow_guard1(CTEnv *e, IRExpr *a)
-{
-    IRTypeEnv *t = e->sb->tyenv;
-    IRTemp top = newIRTemp(t, Ity_I64), slow = newIRTemp(t, Ity_I1);
-    stmt(e, IRStmt_WrTmp(top, IRExpr_Binop(Iop_Shr64, a, IRExpr_Const(IRConst_U8(56)))));
-    stmt(e, IRStmt_WrTmp(slow, IRExpr_Binop(Iop_CmpNE64, IRExpr_RdTmp(top), mkU64(0))));
-    return IRExpr_RdTmp(slow);
-}
-
-/* A one-input helper whose result is its input for uniform words. */
-static IRExpr *call_unary(CTEnv *e, IRExpr *w, const HChar *name, void *fn, IRExpr **args)
-{
-    if (is_zero(w)) return mkU64(0);
-    return call(e, slow_guard1(e, w), w, name, fn, args);
-}
-#define CALL_UNARY(e, w, fn, args) call_unary(e, w, #fn, (void *)fn, args)
-
 /* A two-input helper whose result is the OR for uniform same-set words. */
 static IRExpr *call_binary(CTEnv *e, IRExpr *a, IRExpr *b, const HChar *name, void *fn, IRExpr **args)
 {
@@ -154,48 +155,48 @@ static IRExpr *call_binary(CTEnv *e, IRExpr *a, IRExpr *b, const HChar *name, vo
 }
 #define CALL_BINARY(e, a, b, fn, args) call_binary(e, a, b, #fn, (void *)fn, args)
 
-/* t := op(a, b), a fresh temp of type ty. */
-static IRExpr *op2(CTEnv *e, IRType ty, IROp op, IRExpr *a, IRExpr *b)
-{
-    IRTemp t = newIRTemp(e->sb->tyenv, ty);
-    stmt(e, IRStmt_WrTmp(t, IRExpr_Binop(op, a, b)));
-    return IRExpr_RdTmp(t);
-}
-static IRExpr *op1(CTEnv *e, IRType ty, IROp op, IRExpr *a)
-{
-    IRTemp t = newIRTemp(e->sb->tyenv, ty);
-    stmt(e, IRStmt_WrTmp(t, IRExpr_Unop(op, a)));
-    return IRExpr_RdTmp(t);
-}
-static IRExpr *u8(UInt v) { return IRExpr_Const(IRConst_U8(v)); }
-
 /* I1: w is of kind UNI (bits 63..62 clear), any len. */
 static IRExpr *is_uni(CTEnv *e, IRExpr *w)
 {
     return op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Shr64, w, u8(62)), mkU64(0));
 }
 
-/* Bytes [from, from+n) of a word.  Inline when the word is UNI and covers
- * those bytes entirely (len 0, or len >= from+n): the id alone, uniform. */
+/* Bytes [from, from+n) of a word.  Inline when the word is UNI or LIN
+ * (top kind bit clear) and covers those bytes entirely (len 0, or len >=
+ * from+n): a UNI word keeps its id, a LIN word's id moves up by `from`
+ * (kind bit * from), both with len 0.  A single byte is always made UNI,
+ * the canonical form, so later inline paths (widening, unions) take it. */
 static IRExpr *h_sub(CTEnv *e, IRExpr *w, Int from, Int n)
 {
     if (is_zero(w)) return w;
     IRExpr *len = op2(e, Ity_I64, Iop_And64, op2(e, Ity_I64, Iop_Shr64, w, u8(56)), mkU64(0x3f));
     IRExpr *all = op2(e, Ity_I1, Iop_Or1, op2(e, Ity_I1, Iop_CmpEQ64, len, mkU64(0)),
                       op2(e, Ity_I1, Iop_CmpLE64U, mkU64(from + n), len));
-    IRExpr *slow = op1(e, Ity_I1, Iop_Not1, op2(e, Ity_I1, Iop_And1, is_uni(e, w), all));
-    IRExpr *fast = op2(e, Ity_I64, Iop_And64, w, mkU64(0xffffffffULL));
+    IRExpr *notvec = op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Shr64, w, u8(63)), mkU64(0));
+    IRExpr *slow = op1(e, Ity_I1, Iop_Not1, op2(e, Ity_I1, Iop_And1, notvec, all));
+    IRExpr *fast = op2(e, Ity_I64, Iop_And64, w, mkU64(n == 1 ? 0xffffffffULL : 0xC0000000ffffffffULL));
+    if (from)
+        fast = op2(e, Ity_I64, Iop_Add64, fast,
+                   op2(e, Ity_I64, Iop_Mul64, op2(e, Ity_I64, Iop_Shr64, w, u8(62)), mkU64(from)));
     return call(e, slow, fast, "ct_h_sub", (void *)ct_h_sub, mkIRExprVec_3(w, mkU64(from), mkU64(n)));
 }
 
-/* Zero-extension: inline for uniform words (set len = fromsize). */
+/* Zero-extension, always inline (ct_h_widen spelled out): the low fromsize
+ * bytes keep their labels, so a UNI/LIN word gets len = fromsize unless its
+ * len is already within them; a VEC word lists only its own bytes and is
+ * kept as it is. */
 static IRExpr *h_widen(CTEnv *e, IRExpr *w, Int fromsize)
 {
     if (is_zero(w)) return w;
-    IRExpr *slow = slow_guard1(e, w);
-    IRExpr *bounded = op2(e, Ity_I64, Iop_Or64, w, mkU64((ULong)fromsize << 56));
-    IRExpr *fast = bind(e, IRExpr_ITE(op2(e, Ity_I1, Iop_CmpEQ64, w, mkU64(0)), mkU64(0), bounded));
-    return call(e, slow, fast, "ct_h_widen", (void *)ct_h_widen, mkIRExprVec_2(w, mkU64(fromsize)));
+    IRExpr *len = op2(e, Ity_I64, Iop_And64, op2(e, Ity_I64, Iop_Shr64, w, u8(56)), mkU64(0x3f));
+    IRExpr *vec = op2(e, Ity_I1, Iop_CmpNE64, op2(e, Ity_I64, Iop_Shr64, w, u8(63)), mkU64(0));
+    IRExpr *inside = op2(e, Ity_I1, Iop_CmpLT64U, op2(e, Ity_I64, Iop_Sub64, len, mkU64(1)),
+                         mkU64(fromsize));       /* 1 <= len <= fromsize */
+    IRExpr *keep = op2(e, Ity_I1, Iop_Or1, op2(e, Ity_I1, Iop_Or1, vec, inside),
+                       op2(e, Ity_I1, Iop_CmpEQ64, w, mkU64(0)));
+    IRExpr *bounded = op2(e, Ity_I64, Iop_Or64, op2(e, Ity_I64, Iop_And64, w, mkU64(~(0x3fULL << 56))),
+                          mkU64((ULong)fromsize << 56));
+    return bind(e, IRExpr_ITE(keep, w, bounded));
 }
 
 /* Concatenation is fast only for two equal uniform words: a clean half
@@ -207,15 +208,43 @@ static IRExpr *h_cat(CTEnv *e, IRExpr *hi, IRExpr *lo, Int losize, Int hisize)
     return CALL(e, g, mkU64(0), ct_h_cat, mkIRExprVec_4(hi, lo, mkU64(losize), mkU64(hisize)));
 }
 
+/* The generic rule (every result byte depends on every input byte), inline
+ * when every input is UNI with any len (the result covers all bytes, so
+ * len does not matter) and they name one set or all but one are clean:
+ * the result is that id, uniform.  Exactly ct_h_union2's answer there. */
 static IRExpr *h_union(CTEnv *e, IRExpr *a, Int asz, IRExpr *b, Int bsz)
 {
     if (is_zero(a) && is_zero(b)) return mkU64(0);
-    if (is_zero(b)) {      /* one input: collapse, unless already uniform */
-        return CALL_UNARY(e, a, ct_h_union2, mkIRExprVec_4(a, mkU64(asz), mkU64(0), mkU64(1)));
+    IRExpr **args = mkIRExprVec_4(a, mkU64(asz), b, mkU64(bsz));
+    if (is_zero(a) || is_zero(b)) {
+        IRExpr *w = is_zero(a) ? b : a;
+        IRExpr *slow = op2(e, Ity_I1, Iop_CmpNE64, op2(e, Ity_I64, Iop_Shr64, w, u8(62)), mkU64(0));
+        IRExpr *fast = op2(e, Ity_I64, Iop_And64, w, mkU64(0xffffffffULL));
+        return call(e, slow, fast, "ct_h_union2", (void *)ct_h_union2, args);
     }
-    if (is_zero(a))
-        return CALL_UNARY(e, b, ct_h_union2, mkIRExprVec_4(mkU64(0), mkU64(1), b, mkU64(bsz)));
-    return CALL_BINARY(e, a, b, ct_h_union2, mkIRExprVec_4(a, mkU64(asz), b, mkU64(bsz)));
+    IRExpr *o = op2(e, Ity_I64, Iop_Or64, a, b);
+    IRExpr *uni = op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Shr64, o, u8(62)), mkU64(0));
+    IRExpr *same = op2(e, Ity_I1, Iop_CmpEQ64,
+                       op2(e, Ity_I64, Iop_Shl64, op2(e, Ity_I64, Iop_Xor64, a, b), u8(32)), mkU64(0));
+    /* a non-zero word has a non-zero id in its low 32 bits, so a*b has its
+     * lowest set bit below 64: it is zero exactly when one input is clean */
+    IRExpr *clean1 = op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Mul64, a, b), mkU64(0));
+    IRExpr *slow = op1(e, Ity_I1, Iop_Not1,
+                       op2(e, Ity_I1, Iop_And1, uni, op2(e, Ity_I1, Iop_Or1, same, clean1)));
+    IRExpr *fast = op2(e, Ity_I64, Iop_And64, o, mkU64(0xffffffffULL));
+    return call(e, slow, fast, "ct_h_union2", (void *)ct_h_union2, args);
+}
+
+/* And/Or/Xor, inline when the inputs are equal or one is clean (any kind):
+ * the result is then their OR, byte for byte what ct_h_bytewise gives. */
+static IRExpr *h_bytewise(CTEnv *e, IRExpr *a, IRExpr *b, Int size)
+{
+    IRExpr *same = op2(e, Ity_I1, Iop_CmpEQ64, a, b);
+    IRExpr *clean1 = op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Mul64, a, b), mkU64(0));
+    IRExpr *slow = op1(e, Ity_I1, Iop_Not1, op2(e, Ity_I1, Iop_Or1, same, clean1));
+    IRExpr *fast = op2(e, Ity_I64, Iop_Or64, a, b);
+    return call(e, slow, fast, "ct_h_bytewise", (void *)ct_h_bytewise,
+                mkIRExprVec_3(a, b, mkU64(size)));
 }
 
 /* ------------------------------------------------------------------ */
@@ -502,7 +531,7 @@ static IRExpr *sh_binop(CTEnv *e, IROp op, IRExpr *a, IRExpr *b, IRType aty, IRT
     if (op_is_bitwise(op)) {
         if (is_zero(sa)) return sb;
         if (is_zero(sb)) return sa;
-        return CALL_BINARY(e, sa, sb, ct_h_bytewise, mkIRExprVec_3(sa, sb, mkU64(tysize(aty))));
+        return h_bytewise(e, sa, sb, tysize(aty));
     }
 
     Int sz = tysize(aty), kind = -1;
@@ -737,6 +766,164 @@ static void do_loadg(CTEnv *e, IRStmt *st)
     stmt(e, st);
 }
 
+/* ------------------------------------------------------------------ */
+/* Which shadows are used at all                                        */
+/* ------------------------------------------------------------------ */
+/* VEX never deletes a dirty call, even when its result is dead, so every
+ * shadow computed for nothing (address arithmetic, the flags thunk feeding
+ * only a branch, loop counters) would cost its helper calls for ever.  A
+ * backward pass over the block marks the temps whose shadows something
+ * observable reads (Put, Store, a dirty call, a load's address terms);
+ * the others get no shadow code.  Exact: an unread shadow changes nothing. */
+
+static void need_atom(CTEnv *e, IRExpr *a)
+{
+    if (a && a->tag == Iex_RdTmp && a->Iex.RdTmp.tmp < (IRTemp)e->ntmap)
+        e->needed[a->Iex.RdTmp.tmp] = True;
+}
+
+/* The terms gen_load passes to ct_h_addr_load. */
+static void need_addr(CTEnv *e, IRExpr *addr)
+{
+    IRExpr *terms[2];
+    if (!ct_opt.addr_taint) return;
+    Int n = addr_terms(e, addr, terms, 0, 2, 0);
+    for (Int i = 0; i < n; i++) need_atom(e, terms[i]);
+}
+
+static void need_args(CTEnv *e, IRExpr **args)
+{
+    for (Int i = 0; args[i]; i++) need_atom(e, args[i]);
+}
+
+/* Mirror of sh_expr: the atoms whose shadows the shadow of x reads. */
+static void need_expr(CTEnv *e, IRExpr *x)
+{
+    switch (x->tag) {
+    case Iex_RdTmp: need_atom(e, x); break;
+    case Iex_Load: need_addr(e, x->Iex.Load.addr); break;
+    case Iex_Unop:
+        if (!op_is_compare(x->Iex.Unop.op)) need_atom(e, x->Iex.Unop.arg);
+        break;
+    case Iex_Binop: {
+        IROp op = x->Iex.Binop.op;
+        IRExpr *a = x->Iex.Binop.arg1, *b = x->Iex.Binop.arg2;
+        if (op_is_compare(op) || (op_self_is_const(op) && same_tmp(a, b))) break;
+        need_atom(e, a); need_atom(e, b);
+        break;
+    }
+    case Iex_Triop:
+        need_atom(e, x->Iex.Triop.details->arg1); need_atom(e, x->Iex.Triop.details->arg2);
+        need_atom(e, x->Iex.Triop.details->arg3);
+        break;
+    case Iex_Qop:
+        need_atom(e, x->Iex.Qop.details->arg1); need_atom(e, x->Iex.Qop.details->arg2);
+        need_atom(e, x->Iex.Qop.details->arg3); need_atom(e, x->Iex.Qop.details->arg4);
+        break;
+    case Iex_ITE: need_atom(e, x->Iex.ITE.iftrue); need_atom(e, x->Iex.ITE.iffalse); break;
+    case Iex_CCall:
+        if (VG_(strcmp)(x->Iex.CCall.cee->name, "amd64g_calculate_condition") != 0)
+            need_args(e, x->Iex.CCall.args);
+        break;
+    default: break;      /* Const, Get, GetI: no temps */
+    }
+}
+
+/* Shadow register words [off, off+size) are read: not dead below here. */
+static void words_read(CTEnv *e, Int off, Int size)
+{
+    for (Int w = off >> 3; w <= (off + size - 1) >> 3 && w < e->nwords; w++)
+        if (w >= 0) e->killed[w] = False;
+}
+
+/* A Put's shadow is dead when every word it writes is written whole again
+ * later in the block with no read in between and no exit (the state must
+ * be complete wherever the block can be left): the flags thunk of all but
+ * the last flag-setting instruction, say, whose shadow (a union of the
+ * operands, often a helper call) would otherwise be computed for nothing.
+ * VEX drops the dead shadow Put itself, but never the dirty calls feeding
+ * it.  Partial writes read the old word (gen_put merges), so they count as
+ * reads. */
+static Bool put_is_dead(CTEnv *e, Int off, Int size)
+{
+    if (reg_untracked(off)) return True;
+    Bool dead = True;
+    Int first = off & ~7, last = (off + size - 1) & ~7;
+    for (Int w = first; w <= last; w += 8) {
+        Bool whole = off <= w && off + size >= w + 8;
+        Int wi = w >> 3;
+        if (wi >= e->nwords) return False;
+        if (!whole) { e->killed[wi] = False; dead = False; continue; }
+        if (!e->killed[wi]) dead = False;
+    }
+    for (Int w = first; w <= last; w += 8)
+        if (off <= w && off + size >= w + 8) e->killed[w >> 3] = True;
+    return dead;
+}
+
+static void reads_in_expr(CTEnv *e, IRExpr *x)
+{
+    if (x->tag == Iex_Get) words_read(e, x->Iex.Get.offset, tysize(x->Iex.Get.ty));
+    else if (x->tag == Iex_GetI) {
+        IRRegArray *d = x->Iex.GetI.descr;
+        words_read(e, d->base, d->nElems * tysize(d->elemTy));
+    }
+}
+
+static void compute_needed(CTEnv *e, IRSB *in)
+{
+    IRTypeEnv *tenv = in->tyenv;
+    for (Int i = in->stmts_used - 1; i >= 0; i--) {
+        IRStmt *st = in->stmts[i];
+        switch (st->tag) {
+        case Ist_WrTmp:
+            if (e->needed[st->Ist.WrTmp.tmp]) {
+                need_expr(e, st->Ist.WrTmp.data);
+                reads_in_expr(e, st->Ist.WrTmp.data);
+            }
+            break;
+        case Ist_Put: {
+            Int sz = tysize(typeOfIRExpr(tenv, st->Ist.Put.data));
+            e->put_dead[i] = put_is_dead(e, st->Ist.Put.offset, sz);
+            if (!e->put_dead[i]) need_atom(e, st->Ist.Put.data);
+            break;
+        }
+        case Ist_PutI: need_atom(e, st->Ist.PutI.details->data); break;
+        case Ist_Store: need_atom(e, st->Ist.Store.data); break;
+        case Ist_StoreG: need_atom(e, st->Ist.StoreG.details->data); break;
+        case Ist_LoadG: {
+            IRLoadG *lg = st->Ist.LoadG.details;
+            if (e->needed[lg->dst]) { need_atom(e, lg->alt); need_addr(e, lg->addr); }
+            break;
+        }
+        case Ist_CAS: {
+            IRCAS *c = st->Ist.CAS.details;
+            need_atom(e, c->dataLo); need_atom(e, c->dataHi);
+            need_addr(e, c->addr);
+            break;
+        }
+        case Ist_LLSC:
+            if (st->Ist.LLSC.storedata) need_atom(e, st->Ist.LLSC.storedata);
+            else need_addr(e, st->Ist.LLSC.addr);
+            break;
+        case Ist_Dirty: {
+            IRDirty *d = st->Ist.Dirty.details;
+            need_args(e, d->args);
+            /* do_dirty reads the shadow of everything the call touches */
+            for (Int k = 0; k < d->nFxState; k++)
+                for (Int r = 0; r <= d->fxState[k].nRepeats; r++)
+                    words_read(e, d->fxState[k].offset + r * d->fxState[k].repeatLen,
+                               d->fxState[k].size);
+            break;
+        }
+        case Ist_Exit:
+            for (Int w = 0; w < e->nwords; w++) e->killed[w] = False;
+            break;
+        default: break;
+        }
+    }
+}
+
 static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
                            const VexGuestLayout *layout, const VexGuestExtents *vge,
                            const VexArchInfo *archinfo_host, IRType gWordTy, IRType hWordTy)
@@ -747,8 +934,15 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
     e.ntmap = in->tyenv->types_used;
     e.tmap = VG_(malloc)("ct.tmap", (e.ntmap + 1) * sizeof(IRTemp));
     e.defs = VG_(calloc)("ct.defs", e.ntmap + 1, sizeof(IRExpr *));
+    e.needed = VG_(calloc)("ct.needed", e.ntmap + 1, sizeof(Bool));
+    e.put_dead = VG_(calloc)("ct.putdead", in->stmts_used + 1, sizeof(Bool));
+    e.nwords = (layout->total_sizeB + 7) / 8;
+    e.killed = VG_(calloc)("ct.killed", e.nwords + 1, sizeof(Bool));
     for (Int i = 0; i < e.ntmap; i++) e.tmap[i] = IRTemp_INVALID;
     e.soff = layout->total_sizeB;
+    for (Int i = 0; i < in->stmts_used; i++)
+        if (in->stmts[i]->tag == Ist_WrTmp) e.defs[in->stmts[i]->Ist.WrTmp.tmp] = in->stmts[i]->Ist.WrTmp.data;
+    compute_needed(&e, in);
 
     for (Int i = 0; i < in->stmts_used; i++) {
         IRStmt *st = in->stmts[i];
@@ -758,14 +952,15 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
             break;
         case Ist_WrTmp: {
             IRTemp t = st->Ist.WrTmp.tmp;
-            e.defs[t] = st->Ist.WrTmp.data;
-            set_shadow(&e, t, sh_expr(&e, st->Ist.WrTmp.data, typeOfIRTemp(in->tyenv, t)));
+            if (e.needed[t])
+                set_shadow(&e, t, sh_expr(&e, st->Ist.WrTmp.data, typeOfIRTemp(in->tyenv, t)));
             stmt(&e, st);
             break;
         }
         case Ist_Put: {
             IRExpr *data = st->Ist.Put.data;
-            gen_put(&e, st->Ist.Put.offset, tysize(typeOfIRExpr(in->tyenv, data)), sh_atom(&e, data));
+            if (!e.put_dead[i])
+                gen_put(&e, st->Ist.Put.offset, tysize(typeOfIRExpr(in->tyenv, data)), sh_atom(&e, data));
             stmt(&e, st);
             break;
         }
@@ -820,6 +1015,9 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
     }
     VG_(free)(e.tmap);
     VG_(free)(e.defs);
+    VG_(free)(e.needed);
+    VG_(free)(e.put_dead);
+    VG_(free)(e.killed);
     return e.sb;
 }
 
