@@ -26,17 +26,36 @@
  */
 #include "ct_tool.h"
 #include "ct_helpers.h"
+#include "ct_eval.h"
 #include "libvex_guest_amd64.h"
 #include "pub_tool_machine.h"
+
+/* A deferred shadow operation (ct_eval.h): the translator emits its inline
+ * fast result into temp `handle`; `cum` (an I1 atom, NULL = never) is true
+ * when that result, or one it was computed from, may be wrong. */
+typedef struct {
+    UChar   kind, nargs, p[3];
+    IRExpr *arg[5];    /* the most an operation takes (EV_ADDR) */
+    IRExpr *cum;
+    IRExpr *mat;       /* the exact value once materialized, else NULL */
+    Int     size;      /* operations in the tree */
+    Int     uses;      /* operations that read this one */
+    IRTemp  handle;    /* the temp holding the fast value */
+} VNode;
 
 typedef struct {
     IRSB   *sb;        /* output */
     IRExpr **defs;     /* original temp -> its defining expression (this block) */
     IRTemp *tmap;      /* original temp -> shadow temp, or IRTemp_INVALID */
     Bool   *needed;    /* original temp -> its shadow is used (compute_needed) */
+    Int    *nuses;     /* original temp -> statements reading it */
     Bool   *put_dead;  /* statement -> a Put whose shadow a later Put overwrites unread */
     Bool   *killed;    /* backward pass: shadow word -> overwritten later, unread */
     Int     nwords;    /* 8-byte words in the guest state */
+    VNode  *nodes;     /* deferred operations */
+    Int     nnodes, capnodes;
+    Int    *node_of;   /* shadow temp -> node index + 1, 0 = a plain value */
+    Int     capnode_of;
     Int     ntmap;
     Int     soff;      /* offset of shadow area 1 in the guest state */
 } CTEnv;
@@ -57,10 +76,19 @@ static IRExpr *bind(CTEnv *e, IRExpr *x)
     return IRExpr_RdTmp(t);
 }
 
+static IRExpr *bind1(CTEnv *e, IRExpr *x)
+{
+    IRTemp t = newIRTemp(e->sb->tyenv, Ity_I1);
+    stmt(e, IRStmt_WrTmp(t, x));
+    return IRExpr_RdTmp(t);
+}
+
 static Int tysize(IRType ty)
 {
     return ty == Ity_I1 ? 1 : sizeofIRType(ty);
 }
+
+static IRExpr *resolve(CTEnv *e, IRExpr *x);
 
 /* The shadow of an atom. */
 static IRExpr *sh_atom(CTEnv *e, IRExpr *a)
@@ -69,7 +97,7 @@ static IRExpr *sh_atom(CTEnv *e, IRExpr *a)
     tl_assert(a->tag == Iex_RdTmp);
     IRTemp t = a->Iex.RdTmp.tmp;
     if (t >= (IRTemp)e->ntmap || e->tmap[t] == IRTemp_INVALID) return mkU64(0);
-    return IRExpr_RdTmp(e->tmap[t]);
+    return resolve(e, IRExpr_RdTmp(e->tmap[t]));
 }
 
 /* I1: some of the shadow words is non-zero (NULL when statically false). */
@@ -98,6 +126,192 @@ static IRExpr *call(CTEnv *e, IRExpr *guard, IRExpr *otherwise,
 }
 #define CALL(e, g, other, fn, args) call(e, g, other, #fn, (void *)fn, args)
 
+/* ---- deferred operations (ct_eval.h) ---- */
+
+static Int node_idx(CTEnv *e, IRExpr *x)
+{
+    if (!x || x->tag != Iex_RdTmp) return -1;
+    IRTemp t = x->Iex.RdTmp.tmp;
+    if ((Int)t >= e->capnode_of || e->node_of[t] == 0) return -1;
+    return e->node_of[t] - 1;
+}
+
+/* x itself, or its exact value when it is a materialized node. */
+static IRExpr *resolve(CTEnv *e, IRExpr *x)
+{
+    Int i = node_idx(e, x);
+    return i >= 0 && e->nodes[i].mat ? e->nodes[i].mat : x;
+}
+
+/* A pending (unmaterialized) node, or -1. */
+static Int pending(CTEnv *e, IRExpr *x)
+{
+    Int i = node_idx(e, x);
+    return i >= 0 && !e->nodes[i].mat ? i : -1;
+}
+
+#define EV_CODE_MAX 512
+#define FUSE_MAX 16         /* operations in one tree */
+typedef struct {
+    UInt code[EV_CODE_MAX];
+    Int n, depth, maxdepth;
+    IRExpr *leaf[EV_MAX_LEAVES];
+    Int nleaves;
+    Int exported[EV_MAX_EXPORT];   /* nodes whose values the call exports */
+    Int nexported;
+} EvBuf;
+
+static Bool ev_emit(EvBuf *b, UInt w, Int push)
+{
+    if (b->n >= EV_CODE_MAX - 2) return False;
+    b->code[b->n++] = w;
+    b->depth += push;
+    if (b->depth > b->maxdepth) b->maxdepth = b->depth;
+    return b->maxdepth < EV_MAX_STACK;
+}
+
+/* Postfix program for node i; False when it needs more leaves, stack or
+ * code than a call allows (the caller then materializes a subtree). */
+static Bool ev_ser(CTEnv *e, Int i, EvBuf *b)
+{
+    VNode nd = e->nodes[i];
+    for (Int k = 0; k < nd.nargs; k++) {
+        IRExpr *a = resolve(e, nd.arg[k]);
+        Int c = pending(e, a);
+        if (c >= 0) {
+            /* A shared operation is computed once: the call exports its
+             * value, so later readers need neither a call nor a re-run. */
+            Int x;
+            for (x = 0; x < b->nexported && b->exported[x] != c; x++) ;
+            if (x < b->nexported) return False;       /* twice in one tree */
+            if (!ev_ser(e, c, b)) return False;
+            if (e->nodes[c].uses > 1) {
+                if (b->nexported >= EV_MAX_EXPORT) return False;
+                b->exported[b->nexported] = c;
+                if (!ev_emit(b, ev_word(EV_EXPORT, b->nexported++, 0, 0), 0)) return False;
+            }
+        } else if (a->tag == Iex_Const && a->Iex.Const.con->tag == Ico_U64
+                   && a->Iex.Const.con->Ico.U64 <= 0xffffffffULL) {
+            if (!ev_emit(b, EV_CONST, 1)) return False;
+            b->code[b->n++] = (UInt)a->Iex.Const.con->Ico.U64;
+        } else {
+            Int l;
+            for (l = 0; l < b->nleaves; l++)
+                if (b->leaf[l]->tag == Iex_RdTmp && a->tag == Iex_RdTmp
+                    && b->leaf[l]->Iex.RdTmp.tmp == a->Iex.RdTmp.tmp) break;
+            if (l == b->nleaves) {
+                if (l >= EV_MAX_LEAVES) return False;
+                b->leaf[b->nleaves++] = a;
+            }
+            if (!ev_emit(b, ev_word(EV_LEAF, l, 0, 0), 1)) return False;
+        }
+    }
+    return ev_emit(b, ev_word(nd.kind, nd.p[0], nd.p[1], nd.p[2]), 1 - nd.nargs);
+}
+
+/* The exact value of shadow expression x: one guarded call to ct_h_eval
+ * for a pending tree, taken only when some fast path in it failed. */
+static IRExpr *materialize(CTEnv *e, IRExpr *x)
+{
+    x = resolve(e, x);
+    Int i = pending(e, x);
+    if (i < 0) return x;
+    EvBuf b;
+    for (;;) {
+        b.n = b.depth = b.maxdepth = b.nleaves = b.nexported = 0;
+        if (ev_ser(e, i, &b) && ev_emit(&b, EV_END, 0)) break;
+        /* too big for one call: settle the largest pending child first */
+        Int best = -1, bestsize = 0;
+        for (Int k = 0; k < e->nodes[i].nargs; k++) {
+            Int c = pending(e, resolve(e, e->nodes[i].arg[k]));
+            Int size = c < 0 ? 0 : e->nodes[c].size;
+            if (size > bestsize) { best = k; bestsize = size; }
+        }
+        if (best < 0) {
+            /* an address load with five distinct run-time inputs: call its
+             * helper directly, on exact inputs */
+            VNode nd = e->nodes[i];
+            tl_assert(nd.kind == EV_ADDR);
+            IRExpr *a[5];
+            for (Int k = 0; k < 5; k++) a[k] = resolve(e, nd.arg[k]);
+            IRExpr *r = call(e, any_nz(e, a[2], a[4]), a[0], "ct_h_addr_load", (void *)ct_h_addr_load,
+                             mkIRExprVec_5(a[0], a[1], a[2], a[3], a[4]));
+            e->nodes[i].mat = r;
+            return r;
+        }
+        materialize(e, e->nodes[i].arg[best]);
+    }
+    const UInt *prog = ev_intern(b.code, b.n);
+    IRExpr *args[6];
+    args[0] = mkU64((ULong)(Addr)prog);
+    for (Int l = 0; l < 5; l++) args[l + 1] = l < b.nleaves ? b.leaf[l] : mkU64(0);
+    IRTemp t = newIRTemp(e->sb->tyenv, Ity_I64);
+    IRDirty *d = unsafeIRDirty_1_N(t, 0, "ct_h_eval", VG_(fnptr_to_fnentry)((void *)ct_h_eval),
+                                   mkIRExprVec_6(args[0], args[1], args[2], args[3], args[4], args[5]));
+    IRExpr *cum = e->nodes[i].cum;
+    d->guard = cum;
+    if (b.nexported) {
+        /* declared, so VEX does not move the scratch reads above the call */
+        d->mFx = Ifx_Write;
+        d->mAddr = mkU64((ULong)(Addr)ev_scratch);
+        d->mSize = sizeof ev_scratch;
+    }
+    stmt(e, IRStmt_Dirty(d));
+    IRExpr *r = bind(e, IRExpr_ITE(cum, IRExpr_RdTmp(t), x));
+    e->nodes[i].mat = r;
+    for (Int k = 0; k < b.nexported; k++) {
+        /* exact: when the call did not run, the whole tree's fast values are */
+        Int c = b.exported[k];
+        IRExpr *sv = bind(e, IRExpr_Load(Iend_LE, Ity_I64, mkU64((ULong)(Addr)&ev_scratch[k])));
+        e->nodes[c].mat = bind(e, IRExpr_ITE(cum, sv, IRExpr_RdTmp(e->nodes[c].handle)));
+    }
+    return r;
+}
+
+/* A deferred operation: `fast` is its inline result, `slow` (NULL: never)
+ * true when the inline result is not the operation's answer. */
+static IRExpr *mk_node(CTEnv *e, Int kind, Int p0, Int p1, Int p2, Int nargs, IRExpr **args,
+                       IRExpr *slow, IRExpr *fast)
+{
+    VNode nd;
+    VG_(memset)(&nd, 0, sizeof nd);
+    nd.kind = kind; nd.p[0] = p0; nd.p[1] = p1; nd.p[2] = p2; nd.nargs = nargs;
+    nd.cum = slow;
+    nd.size = 1;
+    for (Int k = 0; k < nargs; k++) {
+        /* The caller computed `fast` from args[k] as it was then: when that
+         * is a node's fast value, its flag counts even if the node has been
+         * materialized since (the tree then reads the exact value). */
+        Int c = node_idx(e, args[k]);
+        IRExpr *a = resolve(e, args[k]);
+        if (c >= 0) {
+            e->nodes[c].uses++;
+            if (!e->nodes[c].mat) nd.size += e->nodes[c].size;
+            if (e->nodes[c].cum)
+                nd.cum = nd.cum ? bind1(e, IRExpr_Binop(Iop_Or1, nd.cum, e->nodes[c].cum)) : e->nodes[c].cum;
+        }
+        nd.arg[k] = a;
+    }
+    if (!nd.cum) return fast;            /* exact already: nothing to defer */
+    IRTemp t = newIRTemp(e->sb->tyenv, Ity_I64);
+    stmt(e, IRStmt_WrTmp(t, fast));
+    if (e->nnodes == e->capnodes) {
+        e->capnodes = e->capnodes ? 2 * e->capnodes : 64;
+        e->nodes = VG_(realloc)("ct.vnodes", e->nodes, e->capnodes * sizeof(VNode));
+    }
+    if ((Int)t >= e->capnode_of) {
+        Int n = e->capnode_of ? e->capnode_of : 256;
+        while (n <= (Int)t) n *= 2;
+        e->node_of = VG_(realloc)("ct.nodeof", e->node_of, n * sizeof(Int));
+        VG_(memset)(e->node_of + e->capnode_of, 0, (n - e->capnode_of) * sizeof(Int));
+        e->capnode_of = n;
+    }
+    nd.handle = t;
+    e->nodes[e->nnodes] = nd;
+    e->node_of[t] = ++e->nnodes;
+    return IRExpr_RdTmp(t);
+}
+
 
 /* t := op(a, b), a fresh temp of type ty. */
 static IRExpr *op2(CTEnv *e, IRType ty, IROp op, IRExpr *a, IRExpr *b)
@@ -113,6 +327,16 @@ static IRExpr *op1(CTEnv *e, IRType ty, IROp op, IRExpr *a)
     return IRExpr_RdTmp(t);
 }
 static IRExpr *u8(UInt v) { return IRExpr_Const(IRConst_U8(v)); }
+
+/* An operation's input, settled first when its tree is already big: done
+ * before the operation's inline code reads it, so the inline code and the
+ * tree agree on what they computed from. */
+static IRExpr *ready(CTEnv *e, IRExpr *x)
+{
+    x = resolve(e, x);
+    Int c = pending(e, x);
+    return c >= 0 && e->nodes[c].size >= FUSE_MAX ? materialize(e, x) : x;
+}
 
 /* The inline fast path (spelled out, as memcheck spells out its V-bit
  * rules): a shadow word whose top byte is zero is "uniform over all bytes"
@@ -145,15 +369,17 @@ static IRExpr *slow_guard(CTEnv *e, IRExpr *a, IRExpr *b, IRExpr **orv)
     return IRExpr_RdTmp(slow);
 }
 
-/* A two-input helper whose result is the OR for uniform same-set words. */
-static IRExpr *call_binary(CTEnv *e, IRExpr *a, IRExpr *b, const HChar *name, void *fn, IRExpr **args)
+/* A partial register write: bytes [pos, pos+n) of `old` replaced by bytes
+ * [from, from+n) of w; the OR for uniform same-set words (slow_guard). */
+static IRExpr *h_piece(CTEnv *e, IRExpr *old, IRExpr *w, Int from, Int pos, Int n)
 {
-    if (is_zero(a) && is_zero(b)) return mkU64(0);
+    old = ready(e, old); w = ready(e, w);
+    if (is_zero(old) && is_zero(w)) return mkU64(0);
     IRExpr *orv;
-    IRExpr *g = slow_guard(e, a, b, &orv);
-    return call(e, g, orv, name, fn, args);
+    IRExpr *g = slow_guard(e, old, w, &orv);
+    IRExpr *args[2] = { old, w };
+    return mk_node(e, EV_PIECE, from, pos, n, 2, args, g, orv);
 }
-#define CALL_BINARY(e, a, b, fn, args) call_binary(e, a, b, #fn, (void *)fn, args)
 
 /* I1: w is of kind UNI (bits 63..62 clear), any len. */
 static IRExpr *is_uni(CTEnv *e, IRExpr *w)
@@ -168,6 +394,7 @@ static IRExpr *is_uni(CTEnv *e, IRExpr *w)
  * the canonical form, so later inline paths (widening, unions) take it. */
 static IRExpr *h_sub(CTEnv *e, IRExpr *w, Int from, Int n)
 {
+    w = ready(e, w);
     if (is_zero(w)) return w;
     IRExpr *len = op2(e, Ity_I64, Iop_And64, op2(e, Ity_I64, Iop_Shr64, w, u8(56)), mkU64(0x3f));
     IRExpr *all = op2(e, Ity_I1, Iop_Or1, op2(e, Ity_I1, Iop_CmpEQ64, len, mkU64(0)),
@@ -178,7 +405,7 @@ static IRExpr *h_sub(CTEnv *e, IRExpr *w, Int from, Int n)
     if (from)
         fast = op2(e, Ity_I64, Iop_Add64, fast,
                    op2(e, Ity_I64, Iop_Mul64, op2(e, Ity_I64, Iop_Shr64, w, u8(62)), mkU64(from)));
-    return call(e, slow, fast, "ct_h_sub", (void *)ct_h_sub, mkIRExprVec_3(w, mkU64(from), mkU64(n)));
+    return mk_node(e, EV_SUB, from, n, 0, 1, &w, slow, fast);
 }
 
 /* Zero-extension, always inline (ct_h_widen spelled out): the low fromsize
@@ -187,6 +414,7 @@ static IRExpr *h_sub(CTEnv *e, IRExpr *w, Int from, Int n)
  * kept as it is. */
 static IRExpr *h_widen(CTEnv *e, IRExpr *w, Int fromsize)
 {
+    w = ready(e, w);
     if (is_zero(w)) return w;
     IRExpr *len = op2(e, Ity_I64, Iop_And64, op2(e, Ity_I64, Iop_Shr64, w, u8(56)), mkU64(0x3f));
     IRExpr *vec = op2(e, Ity_I1, Iop_CmpNE64, op2(e, Ity_I64, Iop_Shr64, w, u8(63)), mkU64(0));
@@ -196,16 +424,18 @@ static IRExpr *h_widen(CTEnv *e, IRExpr *w, Int fromsize)
                        op2(e, Ity_I1, Iop_CmpEQ64, w, mkU64(0)));
     IRExpr *bounded = op2(e, Ity_I64, Iop_Or64, op2(e, Ity_I64, Iop_And64, w, mkU64(~(0x3fULL << 56))),
                           mkU64((ULong)fromsize << 56));
-    return bind(e, IRExpr_ITE(keep, w, bounded));
+    return mk_node(e, EV_WIDEN, fromsize, 0, 0, 1, &w, NULL, bind(e, IRExpr_ITE(keep, w, bounded)));
 }
 
 /* Concatenation is fast only for two equal uniform words: a clean half
  * must stay clean. */
 static IRExpr *h_cat(CTEnv *e, IRExpr *hi, IRExpr *lo, Int losize, Int hisize)
 {
+    hi = ready(e, hi); lo = ready(e, lo);
     IRExpr *g = any_nz(e, hi, lo);
     if (!g) return mkU64(0);
-    return CALL(e, g, mkU64(0), ct_h_cat, mkIRExprVec_4(hi, lo, mkU64(losize), mkU64(hisize)));
+    IRExpr *args[2] = { hi, lo };
+    return mk_node(e, EV_CAT, losize, hisize, 0, 2, args, g, mkU64(0));
 }
 
 /* The generic rule (every result byte depends on every input byte), inline
@@ -214,13 +444,14 @@ static IRExpr *h_cat(CTEnv *e, IRExpr *hi, IRExpr *lo, Int losize, Int hisize)
  * the result is that id, uniform.  Exactly ct_h_union2's answer there. */
 static IRExpr *h_union(CTEnv *e, IRExpr *a, Int asz, IRExpr *b, Int bsz)
 {
+    a = ready(e, a); b = ready(e, b);
     if (is_zero(a) && is_zero(b)) return mkU64(0);
-    IRExpr **args = mkIRExprVec_4(a, mkU64(asz), b, mkU64(bsz));
+    IRExpr *args[2] = { a, b };
     if (is_zero(a) || is_zero(b)) {
         IRExpr *w = is_zero(a) ? b : a;
         IRExpr *slow = op2(e, Ity_I1, Iop_CmpNE64, op2(e, Ity_I64, Iop_Shr64, w, u8(62)), mkU64(0));
         IRExpr *fast = op2(e, Ity_I64, Iop_And64, w, mkU64(0xffffffffULL));
-        return call(e, slow, fast, "ct_h_union2", (void *)ct_h_union2, args);
+        return mk_node(e, EV_UNION, asz, bsz, 0, 2, args, slow, fast);
     }
     IRExpr *o = op2(e, Ity_I64, Iop_Or64, a, b);
     IRExpr *uni = op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Shr64, o, u8(62)), mkU64(0));
@@ -232,19 +463,20 @@ static IRExpr *h_union(CTEnv *e, IRExpr *a, Int asz, IRExpr *b, Int bsz)
     IRExpr *slow = op1(e, Ity_I1, Iop_Not1,
                        op2(e, Ity_I1, Iop_And1, uni, op2(e, Ity_I1, Iop_Or1, same, clean1)));
     IRExpr *fast = op2(e, Ity_I64, Iop_And64, o, mkU64(0xffffffffULL));
-    return call(e, slow, fast, "ct_h_union2", (void *)ct_h_union2, args);
+    return mk_node(e, EV_UNION, asz, bsz, 0, 2, args, slow, fast);
 }
 
 /* And/Or/Xor, inline when the inputs are equal or one is clean (any kind):
  * the result is then their OR, byte for byte what ct_h_bytewise gives. */
 static IRExpr *h_bytewise(CTEnv *e, IRExpr *a, IRExpr *b, Int size)
 {
+    a = ready(e, a); b = ready(e, b);
     IRExpr *same = op2(e, Ity_I1, Iop_CmpEQ64, a, b);
     IRExpr *clean1 = op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Mul64, a, b), mkU64(0));
     IRExpr *slow = op1(e, Ity_I1, Iop_Not1, op2(e, Ity_I1, Iop_Or1, same, clean1));
     IRExpr *fast = op2(e, Ity_I64, Iop_Or64, a, b);
-    return call(e, slow, fast, "ct_h_bytewise", (void *)ct_h_bytewise,
-                mkIRExprVec_3(a, b, mkU64(size)));
+    IRExpr *args[2] = { a, b };
+    return mk_node(e, EV_BYTEWISE, size, 0, 0, 2, args, slow, fast);
 }
 
 /* ------------------------------------------------------------------ */
@@ -295,10 +527,9 @@ static void gen_put(CTEnv *e, Int off, Int size, IRExpr *sw)
         } else {
             /* Partial write (AL, AH, AX, the low lane of an XMM...): merge. */
             IRExpr *old = get_word(e, w);
-            val = CALL_BINARY(e, old, sw, ct_h_piece,
-                              mkIRExprVec_5(old, sw, mkU64(lo - off), mkU64(lo - w), mkU64(hi - lo)));
+            val = h_piece(e, old, sw, lo - off, lo - w, hi - lo);
         }
-        stmt(e, IRStmt_Put(e->soff + w, val));
+        stmt(e, IRStmt_Put(e->soff + w, materialize(e, val)));
     }
 }
 
@@ -343,17 +574,19 @@ static IRExpr *gen_load(CTEnv *e, Int size, IRExpr *addr, IRExpr *guard)
     IRExpr *terms[2];
     Int n = addr_terms(e, addr, terms, 0, 2, 0);
     if (n <= 0) return v;
-    IRExpr *s0 = sh_atom(e, terms[0]), *s1 = n > 1 ? sh_atom(e, terms[1]) : mkU64(0);
+    IRExpr *s0 = ready(e, sh_atom(e, terms[0])), *s1 = n > 1 ? ready(e, sh_atom(e, terms[1])) : mkU64(0);
     IRExpr *g = any_nz(e, s0, s1);
     if (!g) return v;
     IRExpr *v0 = terms[0], *v1 = n > 1 ? terms[1] : mkU64(0);
     if (typeOfIRExpr(e->sb->tyenv, v0) != Ity_I64 || typeOfIRExpr(e->sb->tyenv, v1) != Ity_I64)
         return v;
-    return CALL(e, g, v, ct_h_addr_load, mkIRExprVec_5(v, v0, s0, v1, s1));
+    IRExpr *args[5] = { v, v0, s0, v1, s1 };
+    return mk_node(e, EV_ADDR, 0, 0, 0, 5, args, g, v);
 }
 
 static void gen_store(CTEnv *e, IRExpr *addr, Int size, IRExpr *sw, IRExpr *guard)
 {
+    sw = materialize(e, sw);
     IRDirty *d = unsafeIRDirty_0_N(0, "ct_h_store", VG_(fnptr_to_fnentry)((void *)ct_h_store),
                                    mkIRExprVec_3(addr, mkU64(size), sw));
     if (guard) d->guard = guard;
@@ -548,12 +781,13 @@ static IRExpr *sh_binop(CTEnv *e, IROp op, IRExpr *a, IRExpr *b, IRType aty, IRT
          * path, which over-approximates the vacated bytes.  The amount selects
          * bits like an address selects bytes: its own labels are not added. */
         if (is_zero(sa)) return mkU64(0);
+        sa = ready(e, sa);
         IRExpr *amt = bind(e, b->tag == Iex_Const ? mkU64(b->Iex.Const.con->Ico.U8)
                                                    : IRExpr_Unop(Iop_8Uto64, b));
         IRExpr *slow = op1(e, Ity_I1, Iop_Not1, is_uni(e, sa));
         IRExpr *fast = op2(e, Ity_I64, Iop_And64, sa, mkU64(0xffffffffULL));
-        return call(e, slow, fast, "ct_h_shift", (void *)ct_h_shift,
-                    mkIRExprVec_4(sa, mkU64(sz), amt, mkU64(kind)));
+        IRExpr *args[2] = { sa, amt };
+        return mk_node(e, EV_SHIFT, sz, kind, 0, 2, args, slow, fast);
     }
     switch (op) {
     case Iop_SetV128lo64: case Iop_SetV128lo32: {
@@ -628,6 +862,7 @@ static IRExpr *sh_expr(CTEnv *e, IRExpr *x, IRType ty)
         /* Select, like cmov: the condition's labels are control flow. */
         IRExpr *st = sh_atom(e, x->Iex.ITE.iftrue), *sf = sh_atom(e, x->Iex.ITE.iffalse);
         if (is_zero(st) && is_zero(sf)) return mkU64(0);
+        st = materialize(e, st); sf = materialize(e, sf);
         return bind(e, IRExpr_ITE(x->Iex.ITE.cond, st, sf));
     }
     case Iex_CCall: {
@@ -649,6 +884,9 @@ static IRExpr *sh_expr(CTEnv *e, IRExpr *x, IRType ty)
 
 static void set_shadow(CTEnv *e, IRTemp t, IRExpr *sw)
 {
+    /* a deferred operation read through several temps' uses is shared */
+    Int c = pending(e, sw);
+    if (c >= 0 && t < (IRTemp)e->ntmap) e->nodes[c].uses += e->nuses[t];
     if (is_zero(sw)) { e->tmap[t] = IRTemp_INVALID; return; }
     if (sw->tag == Iex_RdTmp) { e->tmap[t] = sw->Iex.RdTmp.tmp; return; }
     IRTemp s = newIRTemp(e->sb->tyenv, Ity_I64);
@@ -678,6 +916,7 @@ static void do_dirty(CTEnv *e, IRStmt *st)
                          mkIRExprVec_2(d->mAddr, mkU64(d->mSize)));
         u = h_union(e, u, usz, m, 1);
     }
+    u = materialize(e, u);
     stmt(e, st);    /* the original call */
 
     IRExpr *guard = d->guard;
@@ -761,7 +1000,8 @@ static void do_loadg(CTEnv *e, IRStmt *st)
     IRExpr *v = gen_load(e, sz, lg->addr, lg->guard);
     if (widen) v = h_widen(e, v, widen);
     if (sign) v = h_union(e, v, sz, mkU64(0), 1);
-    IRExpr *alt = sh_atom(e, lg->alt);
+    IRExpr *alt = materialize(e, sh_atom(e, lg->alt));
+    v = materialize(e, v);
     set_shadow(e, lg->dst, bind(e, IRExpr_ITE(lg->guard, v, alt)));
     stmt(e, st);
 }
@@ -870,6 +1110,54 @@ static void reads_in_expr(CTEnv *e, IRExpr *x)
     }
 }
 
+static void count_expr(CTEnv *e, IRExpr *x)
+{
+    switch (x->tag) {
+    case Iex_RdTmp: if (x->Iex.RdTmp.tmp < (IRTemp)e->ntmap) e->nuses[x->Iex.RdTmp.tmp]++; break;
+    case Iex_Load: count_expr(e, x->Iex.Load.addr); break;
+    case Iex_Unop: count_expr(e, x->Iex.Unop.arg); break;
+    case Iex_Binop: count_expr(e, x->Iex.Binop.arg1); count_expr(e, x->Iex.Binop.arg2); break;
+    case Iex_Triop: count_expr(e, x->Iex.Triop.details->arg1); count_expr(e, x->Iex.Triop.details->arg2);
+                    count_expr(e, x->Iex.Triop.details->arg3); break;
+    case Iex_Qop: count_expr(e, x->Iex.Qop.details->arg1); count_expr(e, x->Iex.Qop.details->arg2);
+                  count_expr(e, x->Iex.Qop.details->arg3); count_expr(e, x->Iex.Qop.details->arg4); break;
+    case Iex_ITE: count_expr(e, x->Iex.ITE.cond); count_expr(e, x->Iex.ITE.iftrue);
+                  count_expr(e, x->Iex.ITE.iffalse); break;
+    case Iex_CCall: for (Int i = 0; x->Iex.CCall.args[i]; i++) count_expr(e, x->Iex.CCall.args[i]); break;
+    case Iex_GetI: count_expr(e, x->Iex.GetI.ix); break;
+    default: break;
+    }
+}
+
+/* Reads of each temp (an over-count is harmless: it only makes a shared
+ * operation's value exported from its tree). */
+static void count_uses(CTEnv *e, IRSB *in)
+{
+    for (Int i = 0; i < in->stmts_used; i++) {
+        IRStmt *st = in->stmts[i];
+        switch (st->tag) {
+        case Ist_WrTmp: count_expr(e, st->Ist.WrTmp.data); break;
+        case Ist_Put: count_expr(e, st->Ist.Put.data); break;
+        case Ist_PutI: count_expr(e, st->Ist.PutI.details->data); break;
+        case Ist_Store: count_expr(e, st->Ist.Store.data); break;
+        case Ist_StoreG: count_expr(e, st->Ist.StoreG.details->data); break;
+        case Ist_LoadG: count_expr(e, st->Ist.LoadG.details->alt); break;
+        case Ist_CAS:
+            count_expr(e, st->Ist.CAS.details->dataLo);
+            if (st->Ist.CAS.details->dataHi) count_expr(e, st->Ist.CAS.details->dataHi);
+            break;
+        case Ist_LLSC: if (st->Ist.LLSC.storedata) count_expr(e, st->Ist.LLSC.storedata); break;
+        case Ist_Dirty: {
+            IRExpr **args = st->Ist.Dirty.details->args;
+            for (Int k = 0; args[k]; k++)
+                if (!is_IRExpr_VECRET_or_GSPTR(args[k])) count_expr(e, args[k]);
+            break;
+        }
+        default: break;
+        }
+    }
+}
+
 static void compute_needed(CTEnv *e, IRSB *in)
 {
     IRTypeEnv *tenv = in->tyenv;
@@ -935,6 +1223,8 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
     e.tmap = VG_(malloc)("ct.tmap", (e.ntmap + 1) * sizeof(IRTemp));
     e.defs = VG_(calloc)("ct.defs", e.ntmap + 1, sizeof(IRExpr *));
     e.needed = VG_(calloc)("ct.needed", e.ntmap + 1, sizeof(Bool));
+    e.nodes = NULL; e.nnodes = e.capnodes = 0;
+    e.node_of = NULL; e.capnode_of = 0;
     e.put_dead = VG_(calloc)("ct.putdead", in->stmts_used + 1, sizeof(Bool));
     e.nwords = (layout->total_sizeB + 7) / 8;
     e.killed = VG_(calloc)("ct.killed", e.nwords + 1, sizeof(Bool));
@@ -943,6 +1233,8 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
     for (Int i = 0; i < in->stmts_used; i++)
         if (in->stmts[i]->tag == Ist_WrTmp) e.defs[in->stmts[i]->Ist.WrTmp.tmp] = in->stmts[i]->Ist.WrTmp.data;
     compute_needed(&e, in);
+    e.nuses = VG_(calloc)("ct.nuses", e.ntmap + 1, sizeof(Int));
+    count_uses(&e, in);
 
     for (Int i = 0; i < in->stmts_used; i++) {
         IRStmt *st = in->stmts[i];
@@ -967,7 +1259,7 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
         case Ist_PutI: {
             IRPutI *p = st->Ist.PutI.details;
             IRRegArray *sd = shadow_array(&e, p->descr);
-            if (sd) stmt(&e, IRStmt_PutI(mkIRPutI(sd, p->ix, p->bias, sh_atom(&e, p->data))));
+            if (sd) stmt(&e, IRStmt_PutI(mkIRPutI(sd, p->ix, p->bias, materialize(&e, sh_atom(&e, p->data)))));
             stmt(&e, st);
             break;
         }
@@ -1016,6 +1308,9 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
     VG_(free)(e.tmap);
     VG_(free)(e.defs);
     VG_(free)(e.needed);
+    VG_(free)(e.nuses);
+    if (e.nodes) VG_(free)(e.nodes);
+    if (e.node_of) VG_(free)(e.node_of);
     VG_(free)(e.put_dead);
     VG_(free)(e.killed);
     return e.sb;

@@ -1,0 +1,68 @@
+/* ct_eval.h — deferred shadow computations ("shadow trees").
+ *
+ * The translator no longer puts a guarded helper call after every shadow
+ * operation.  Each operation computes its inline fast result plus a flag
+ * "the fast result may be wrong"; results flow into later operations as
+ * they are, and the flags are OR-ed along the way.  Only where a shadow
+ * value leaves the computation (a shadow Put or store, a dirty call, an
+ * ITE) is one guarded call made, to ct_h_eval, which re-evaluates the
+ * whole expression tree from its leaves with the exact semantics of every
+ * operation (the same fast checks, else the helper).  So the result is
+ * bit-identical to a helper call per operation, at one call site per tree
+ * instead of one per operation: in VEX a call site costs spills and
+ * argument set-up even when its guard is false.
+ *
+ * A tree is a postfix program of 32-bit words: an opcode word
+ * (EV_OP | params) and, for EV_CONST, one more word.  Leaves are the up to
+ * five shadow words or run-time values passed to ct_h_eval. */
+#ifndef CT_EVAL_H
+#define CT_EVAL_H
+#include "ct_labels.h"
+
+enum {
+    EV_END,
+    EV_LEAF,      /* p0 = leaf index */
+    EV_CONST,     /* next word: a 32-bit constant */
+    EV_SUB,       /* w -> bytes [p0, p0+p1) */
+    EV_WIDEN,     /* w -> zero-extended from p0 bytes */
+    EV_UNION,     /* a b -> union; p0 = asize, p1 = bsize */
+    EV_BYTEWISE,  /* a b -> per byte; p0 = size */
+    EV_CAT,       /* hi lo -> hi:lo; p0 = losize, p1 = hisize */
+    EV_PIECE,     /* old w -> old with bytes replaced; p0 = from, p1 = pos, p2 = n */
+    EV_SHIFT,     /* w amount -> shifted; p0 = size, p1 = kind */
+    EV_ADDR,      /* data t0 s0 t1 s1 -> address labels */
+    EV_EXPORT,    /* top of stack -> ev_scratch[p0] (stays on the stack) */
+};
+#define EV_MAX_LEAVES 5
+#define EV_MAX_STACK  32
+#define EV_MAX_EXPORT 8
+
+/* Values of shared operations computed inside a tree, read by the
+ * translated code right after the call (one thread runs at a time, and the
+ * reads follow the call in the same block). */
+extern SW ev_scratch[EV_MAX_EXPORT];
+
+/* One instruction word: opcode in bits 0..7, params in 8..15, 16..23, 24..31. */
+static inline UInt ev_word(UInt op, UInt p0, UInt p1, UInt p2)
+{
+    return op | (p0 << 8) | (p1 << 16) | (p2 << 24);
+}
+
+/* The program's interned copy (identical trees share one; never freed:
+ * there are as many distinct trees as distinct instruction shapes). */
+const UInt *ev_intern(const UInt *code, UInt n);
+
+SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4);
+
+/* Each operation exactly as the translator's inline code plus its helper
+ * compute it (the inline fast check, else the helper). */
+SW ev_sub(SW w, UInt from, UInt n);
+SW ev_widen(SW w, UInt fromsize);
+SW ev_union(SW a, UInt asize, SW b, UInt bsize);
+SW ev_bytewise(SW a, SW b, UInt size);
+SW ev_cat(SW hi, SW lo, UInt losize, UInt hisize);
+SW ev_piece(SW old, SW w, UInt from, UInt pos, UInt n);
+SW ev_shift(SW w, UInt size, ULong amount, UInt kind);
+SW ev_addr(SW data, ULong t0, SW s0, ULong t1, SW s1);
+
+#endif
