@@ -32,6 +32,7 @@ enum {
     EV_SHIFT,     /* w amount -> shifted; p0 = size, p1 = kind */
     EV_ADDR,      /* data t0 s0 t1 s1 -> address labels */
     EV_EXPORT,    /* top of stack -> ev_scratch[p0] (stays on the stack) */
+    EV_IMPORT,    /* push ev_scratch[p0]: a shared operation met again */
 };
 #define EV_MAX_LEAVES 5
 #define EV_MAX_STACK  32

@@ -80,3 +80,5 @@ void gc_maybe(void)
     }
     lab_gc_end();
 }
+
+void ct_h_gc(void) { gc_maybe(); }

@@ -20,6 +20,13 @@ static inline UInt mix32(UInt h)
     return h;
 }
 
+/* Collection (ct_gc.c) is wanted once the tables pass gc_threshold; the
+ * flag is what translated code tests at the start of every block. */
+static ULong gc_threshold = 1 << 16;     /* small tables stay in cache */
+UInt lab_gc_flag;
+static ULong nsets, nvecs;
+#define GC_CHECK() do { if (nsets + nvecs > gc_threshold) lab_gc_flag = 1; } while (0)
+
 /* ================= direct labels ================= */
 
 static struct lab_chunk *chunks;
@@ -86,7 +93,7 @@ ULong lab_direct_used(void) { return next_label - 1; }
 
 struct set_ent { ULong first; UInt n; UInt hash; };   /* ranges at rpool[first..first+2n) */
 static struct set_ent *sets;
-static ULong nsets, capsets;
+static ULong capsets;
 static UInt *rpool;
 static ULong nrpool, caprpool;
 static UInt *stab;              /* open addressing: set index + 1, 0 = empty */
@@ -140,7 +147,9 @@ static UInt set_intern(const UInt *r, UInt n)
     sets[nsets].hash = h;
     nrpool += 2 * n;
     stab[i] = (UInt)(nsets + 1);
-    return CT_SET_BASE + (UInt)nsets++;
+    nsets++;
+    GC_CHECK();
+    return CT_SET_BASE + (UInt)(nsets - 1);
 }
 
 const UInt *lab_ranges(UInt id, UInt *n, UInt tmp[2])
@@ -211,7 +220,7 @@ UInt lab_union(UInt a, UInt b)
 
 struct vec_ent { ULong first; UInt n; UInt hash; };
 static struct vec_ent *vecs;
-static ULong nvecs, capvecs;
+static ULong capvecs;
 static UInt *vpool;
 static ULong nvpool, capvpool;
 static UInt *vtab;
@@ -256,7 +265,9 @@ UInt vec_intern(const UInt *ids, UInt n)
     vecs[nvecs].hash = h;
     nvpool += n;
     vtab[i] = (UInt)(nvecs + 1);
-    return (UInt)++nvecs;
+    nvecs++;
+    GC_CHECK();
+    return (UInt)nvecs;
 }
 
 const UInt *vec_get(UInt vid, UInt *n)
@@ -329,7 +340,6 @@ UInt sw_collapse(SW w, UInt n)
 
 static UInt *set_newid, *vec_newid;     /* 0 = dead, else new id */
 static ULong gc_old_nsets, gc_old_nvecs;
-static ULong gc_threshold = 1 << 16;     /* small tables stay in cache */
 
 Bool lab_gc_wanted(void) { return nsets + nvecs > gc_threshold; }
 
@@ -407,4 +417,5 @@ void lab_gc_end(void)
     set_newid = vec_newid = NULL;
     ULong live = nsets + nvecs;
     gc_threshold = live * 2 > (1 << 16) ? live * 2 : (1 << 16);
+    lab_gc_flag = 0;
 }

@@ -81,6 +81,7 @@ UInt sw_collapse(SW w, UInt n);               /* union of the ids of bytes 0..n-
 
 /* ---- garbage collection (ct_gc.c) ---- */
 Bool lab_gc_wanted(void);
+extern UInt lab_gc_flag;      /* non-zero: lab_gc_wanted() (tested inline) */
 /* Rebuild set and vector tables keeping only ids `live` marks; remap gives
  * the new id of a kept one.  Used only by ct_gc.c. */
 void lab_gc_begin(void);

@@ -1,5 +1,7 @@
 /* ct_stats.c — see ct_stats.h. */
 #include "ct_stats.h"
+#include "ct_labels.h"
+#include "ct_shadow.h"
 
 #ifdef CT_STATS
 ULong ct_stats[ST_N];
@@ -10,6 +12,9 @@ static const HChar *names[ST_N] = {
 void ct_stats_print(void)
 {
     for (Int i = 0; i < ST_N; i++) VG_(umsg)("stat %-14s %llu\n", names[i], ct_stats[i]);
+    VG_(umsg)("stat shadow MB     %llu\n", sh_bytes_allocated() >> 20);
+    VG_(umsg)("stat sets now      %llu\n", lab_nsets());
+    VG_(umsg)("stat vecs now      %llu\n", vec_count());
 }
 #else
 void ct_stats_print(void) {}

@@ -27,6 +27,7 @@
 #include "ct_tool.h"
 #include "ct_helpers.h"
 #include "ct_eval.h"
+#include "ct_gc.h"
 #include "libvex_guest_amd64.h"
 #include "pub_tool_machine.h"
 
@@ -151,7 +152,7 @@ static Int pending(CTEnv *e, IRExpr *x)
 }
 
 #define EV_CODE_MAX 512
-#define FUSE_MAX 16         /* operations in one tree */
+#define FUSE_MAX 48         /* operations in one tree */
 typedef struct {
     UInt code[EV_CODE_MAX];
     Int n, depth, maxdepth;
@@ -183,7 +184,10 @@ static Bool ev_ser(CTEnv *e, Int i, EvBuf *b)
              * value, so later readers need neither a call nor a re-run. */
             Int x;
             for (x = 0; x < b->nexported && b->exported[x] != c; x++) ;
-            if (x < b->nexported) return False;       /* twice in one tree */
+            if (x < b->nexported) {                   /* met again in this tree */
+                if (!ev_emit(b, ev_word(EV_IMPORT, x, 0, 0), 1)) return False;
+                continue;
+            }
             if (!ev_ser(e, c, b)) return False;
             if (e->nodes[c].uses > 1) {
                 if (b->nexported >= EV_MAX_EXPORT) return False;
@@ -286,7 +290,8 @@ static IRExpr *mk_node(CTEnv *e, Int kind, Int p0, Int p1, Int p2, Int nargs, IR
         IRExpr *a = resolve(e, args[k]);
         if (c >= 0) {
             e->nodes[c].uses++;
-            if (!e->nodes[c].mat) nd.size += e->nodes[c].size;
+            /* a shared operation is computed once per tree (EV_IMPORT) */
+            if (!e->nodes[c].mat) nd.size += e->nodes[c].uses > 1 ? 1 : e->nodes[c].size;
             if (e->nodes[c].cum)
                 nd.cum = nd.cum ? bind1(e, IRExpr_Binop(Iop_Or1, nd.cum, e->nodes[c].cum)) : e->nodes[c].cum;
         }
@@ -1235,6 +1240,23 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
     compute_needed(&e, in);
     e.nuses = VG_(calloc)("ct.nuses", e.ntmap + 1, sizeof(Int));
     count_uses(&e, in);
+
+    /* Collection point: at block entry every shadow lives in the guest
+     * state or memory.  The call may rewrite shadow registers, so it says so. */
+    {
+        IRTemp f = newIRTemp(e.sb->tyenv, Ity_I32), g = newIRTemp(e.sb->tyenv, Ity_I1);
+        stmt(&e, IRStmt_WrTmp(f, IRExpr_Load(Iend_LE, Ity_I32, mkU64((ULong)(Addr)&lab_gc_flag))));
+        stmt(&e, IRStmt_WrTmp(g, IRExpr_Binop(Iop_CmpNE32, IRExpr_RdTmp(f), IRExpr_Const(IRConst_U32(0)))));
+        IRDirty *d = unsafeIRDirty_0_N(0, "ct_h_gc", VG_(fnptr_to_fnentry)((void *)ct_h_gc), mkIRExprVec_0());
+        d->guard = IRExpr_RdTmp(g);
+        d->nFxState = 1;
+        d->fxState[0].fx = Ifx_Modify;
+        d->fxState[0].offset = e.soff;
+        d->fxState[0].size = layout->total_sizeB;
+        d->fxState[0].nRepeats = 0;
+        d->fxState[0].repeatLen = 0;
+        stmt(&e, IRStmt_Dirty(d));
+    }
 
     for (Int i = 0; i < in->stmts_used; i++) {
         IRStmt *st = in->stmts[i];
