@@ -16,25 +16,27 @@
 SW ct_h_load(Addr a, UWord size)
 {
     STAT(ST_LOAD);
-    UInt *s0 = sh_sec_of(a), *s1 = sh_sec_of(a + size - 1);
-    if (LIKELY(s0 == NULL && s1 == NULL)) { STAT(ST_LOAD_NOSEC); return 0; }
-    UInt ids[SW_MAXB];
-    if (s0 && s0 == s1) {
-        /* Within one secondary: check for all-clean before building a word. */
-        const UInt *p = s0 + (a & SH_SEC_MASK);
+    if (LIKELY((a & SH_SEC_MASK) <= SH_SEC_SIZE - size)) {
+        /* Within one secondary (all but unaligned loads across a 64 KB
+         * boundary): one lookup, then the common words in the order they
+         * come up in computing code: uniform (or clean), then linear. */
+        const UInt *s = sh_sec_of(a);
+        if (!s) { STAT(ST_LOAD_NOSEC); return 0; }
+        const UInt *p = s + (a & SH_SEC_MASK);
+        UInt first = p[0];
         UWord i;
-        /* One byte is always a uniform word (the canonical form): the
-         * translator's inline paths for widening and narrowing then apply. */
-        if (size == 1) return sw_make(SW_UNI, 0, p[0]);
-        for (i = 0; i < size && p[i] == 0; i++) ;
-        if (i == size) { STAT(ST_LOAD_CLEAN); return 0; }
-        /* Whole run of consecutive direct labels: the copy case. */
-        if (!lab_is_set(p[0]) && p[0] != 0) {
-            for (i = 1; i < size && p[i] == p[0] + i; i++) ;
-            if (i == size && p[0] + (size - 1) < CT_SET_BASE) { STAT(ST_LOAD_LIN); return sw_make(SW_LIN, 0, p[0]); }
+        /* one byte is always a uniform word (the canonical form the
+         * translator's inline paths expect); sw_make(UNI, 0, id) == id */
+        if (size == 1) return first;
+        for (i = 1; i < size && p[i] == first; i++) ;
+        if (i == size) return first;
+        if (first && !lab_is_set(first)) {
+            for (i = 1; i < size && p[i] == first + i; i++) ;
+            if (i == size && first + (size - 1) < CT_SET_BASE) { STAT(ST_LOAD_LIN); return sw_make(SW_LIN, 0, first); }
         }
         return sw_from_bytes(p, (UInt)size);
     }
+    UInt ids[SW_MAXB];
     sh_get_range(a, size, ids);
     return sw_from_bytes(ids, (UInt)size);
 }
@@ -42,13 +44,26 @@ SW ct_h_load(Addr a, UWord size)
 void ct_h_store(Addr a, UWord size, SW w)
 {
     STAT(ST_STORE);
-    UInt *s0 = sh_sec_of(a);
-    if (LIKELY(w == 0)) {
-        if (LIKELY(s0 == NULL && sh_sec_of(a + size - 1) == NULL)) { STAT(ST_STORE_NOSEC); return; }
-        STAT(ST_STORE_CLEANSEC);
-        sh_fill(a, size, 0);
-        return;
+    if (LIKELY((a & SH_SEC_MASK) <= SH_SEC_SIZE - size)) {
+        /* Within one secondary: clean and uniform words written in place. */
+        UInt *s = sh_sec_of(a);
+        if (w == 0) {
+            if (!s) { STAT(ST_STORE_NOSEC); return; }
+            STAT(ST_STORE_CLEANSEC);
+            UInt *p = s + (a & SH_SEC_MASK);
+            for (UWord i = 0; i < size; i++) p[i] = 0;
+            return;
+        }
+        if ((w >> 56) == 0) {                 /* UNI, len 0: every byte has the id */
+            if (!s) s = sh_sec_make(a);
+            if (s) {
+                UInt *p = s + (a & SH_SEC_MASK);
+                for (UWord i = 0; i < size; i++) p[i] = (UInt)w;
+            }
+            return;
+        }
     }
+    if (w == 0) { sh_fill(a, size, 0); return; }
     if (SW_KIND(w) == SW_LIN && SW_LEN(w) == 0) { sh_linear(a, size, SW_ID(w)); return; }
     if (SW_KIND(w) == SW_UNI && SW_LEN(w) == 0) { sh_fill(a, size, SW_ID(w)); return; }
     UInt ids[SW_MAXB];
@@ -89,6 +104,9 @@ SW ct_h_bytewise(SW a, SW b, UWord size)
     STAT(ST_BYTEWISE);
     if (a == 0) return b;
     if (b == 0) return a;
+    /* two words uniform over all bytes (the state of a hash): every byte
+     * gets the one union, which is what the per-byte loop would build */
+    if (((a | b) >> 56) == 0) return sw_make(SW_UNI, 0, lab_union(SW_ID(a), SW_ID(b)));
     UInt ia[SW_MAXB], ib[SW_MAXB];
     sw_to_bytes(a, (UInt)size, ia);
     sw_to_bytes(b, (UInt)size, ib);

@@ -223,25 +223,31 @@ static struct vec_ent *vecs;
 static ULong capvecs;
 static UInt *vpool;
 static ULong nvpool, capvpool;
-static UInt *vtab;
+/* Open addressing; each slot keeps the hash next to the index so a probe
+ * that does not match costs one cache line, not two. */
+struct vslot { UInt idx1, hash; };      /* vector index + 1 (0 = empty) */
+static struct vslot *vtab;
 static ULong vtab_size;
 
+/* One multiply per id (vectors are hashed on every interning, and the
+ * per-id avalanche of mix32 made this the hottest loop of hashing code). */
 static UInt hash_ids(const UInt *ids, UInt n)
 {
     UInt h = 0x85ebca6bu ^ n;
-    for (UInt i = 0; i < n; i++) h = mix32(h ^ ids[i]) + i;
-    return h;
+    for (UInt i = 0; i < n; i++) h = ((h << 5 | h >> 27) ^ ids[i]) * 0x9e3779b1u;
+    return h ^ (h >> 16);
 }
 
 static void vtab_rehash(ULong size)
 {
     if (vtab) VG_(free)(vtab);
     vtab_size = size;
-    vtab = VG_(calloc)("ct.vtab", vtab_size, sizeof(UInt));
+    vtab = VG_(calloc)("ct.vtab", vtab_size, sizeof *vtab);
     for (ULong k = 0; k < nvecs; k++) {
         ULong m = vtab_size - 1, i = vecs[k].hash & m;
-        while (vtab[i]) i = (i + 1) & m;
-        vtab[i] = (UInt)(k + 1);
+        while (vtab[i].idx1) i = (i + 1) & m;
+        vtab[i].idx1 = (UInt)(k + 1);
+        vtab[i].hash = vecs[k].hash;
     }
 }
 
@@ -251,10 +257,11 @@ UInt vec_intern(const UInt *ids, UInt n)
     STAT(ST_VEC);
     if (vtab_size == 0 || (nvecs + 1) * 2 > vtab_size) vtab_rehash(vtab_size ? vtab_size * 2 : 1 << 12);
     ULong m = vtab_size - 1, i = h & m;
-    for (; vtab[i]; i = (i + 1) & m) {
-        struct vec_ent *e = &vecs[vtab[i] - 1];
-        if (e->hash == h && e->n == n && VG_(memcmp)(vpool + e->first, ids, n * sizeof(UInt)) == 0)
-            return vtab[i];                       /* vector ids start at 1 */
+    for (; vtab[i].idx1; i = (i + 1) & m) {
+        if (vtab[i].hash != h) continue;
+        struct vec_ent *e = &vecs[vtab[i].idx1 - 1];
+        if (e->n == n && VG_(memcmp)(vpool + e->first, ids, n * sizeof(UInt)) == 0)
+            return vtab[i].idx1;                  /* vector ids start at 1 */
     }
     STAT(ST_VECNEW);
     vpool = grow(vpool, &capvpool, nvpool + n, sizeof(UInt), "ct.vpool");
@@ -264,7 +271,8 @@ UInt vec_intern(const UInt *ids, UInt n)
     vecs[nvecs].n = n;
     vecs[nvecs].hash = h;
     nvpool += n;
-    vtab[i] = (UInt)(nvecs + 1);
+    vtab[i].idx1 = (UInt)(nvecs + 1);
+    vtab[i].hash = h;
     nvecs++;
     GC_CHECK();
     return (UInt)nvecs;
