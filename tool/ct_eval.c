@@ -58,7 +58,7 @@ SW ev_addr(SW data, ULong t0, SW s0, ULong t1, SW s1)
     return ct_h_addr_load(data, t0, s0, t1, s1);
 }
 
-SW ev_scratch[EV_MAX_EXPORT];
+SW ev_scratch[EV_MAX_EXPORT + EV_MAX_LEAVES - EV_REG_LEAVES];
 
 SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
 {
@@ -70,7 +70,7 @@ SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
         UInt w = *code++, p0 = (w >> 8) & 0xff, p1 = (w >> 16) & 0xff, p2 = w >> 24;
         switch (w & 0xff) {
         case EV_END: return st[sp - 1];
-        case EV_LEAF: st[sp++] = leaf[p0]; break;
+        case EV_LEAF: st[sp++] = p0 < EV_REG_LEAVES ? leaf[p0] : ev_scratch[EV_MLEAF(p0)]; break;
         case EV_CONST: st[sp++] = *code++; break;
         case EV_SUB: st[sp - 1] = ev_sub(st[sp - 1], p0, p1); break;
         case EV_WIDEN: st[sp - 1] = ev_widen(st[sp - 1], p0); break;

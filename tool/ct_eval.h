@@ -13,8 +13,10 @@
  * argument set-up even when its guard is false.
  *
  * A tree is a postfix program of 32-bit words: an opcode word
- * (EV_OP | params) and, for EV_CONST, one more word.  Leaves are the up to
- * five shadow words or run-time values passed to ct_h_eval. */
+ * (EV_OP | params) and, for EV_CONST, one more word.  Leaves are shadow
+ * words or run-time values: the first five are ct_h_eval's arguments, the
+ * others are stored to ev_scratch by the translated code before the call
+ * (trees of hashing code reach back to many registers). */
 #ifndef CT_EVAL_H
 #define CT_EVAL_H
 #include "ct_labels.h"
@@ -34,14 +36,16 @@ enum {
     EV_EXPORT,    /* top of stack -> ev_scratch[p0] (stays on the stack) */
     EV_IMPORT,    /* push ev_scratch[p0]: a shared operation met again */
 };
-#define EV_MAX_LEAVES 5
-#define EV_MAX_STACK  32
-#define EV_MAX_EXPORT 8
+#define EV_REG_LEAVES 5      /* leaves passed in registers */
+#define EV_MAX_LEAVES 64     /* the rest are stored to ev_scratch before the call */
+#define EV_MAX_STACK  64
+#define EV_MAX_EXPORT 64
 
 /* Values of shared operations computed inside a tree, read by the
  * translated code right after the call (one thread runs at a time, and the
  * reads follow the call in the same block). */
-extern SW ev_scratch[EV_MAX_EXPORT];
+extern SW ev_scratch[EV_MAX_EXPORT + EV_MAX_LEAVES - EV_REG_LEAVES];
+#define EV_MLEAF(l) (EV_MAX_EXPORT + (l) - EV_REG_LEAVES)   /* slot of leaf l >= 5 */
 
 /* One instruction word: opcode in bits 0..7, params in 8..15, 16..23, 24..31. */
 static inline UInt ev_word(UInt op, UInt p0, UInt p1, UInt p2)

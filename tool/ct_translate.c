@@ -151,8 +151,8 @@ static Int pending(CTEnv *e, IRExpr *x)
     return i >= 0 && !e->nodes[i].mat ? i : -1;
 }
 
-#define EV_CODE_MAX 512
-#define FUSE_MAX 48         /* operations in one tree */
+#define EV_CODE_MAX 1024
+#define FUSE_MAX 16         /* operations in one tree */
 typedef struct {
     UInt code[EV_CODE_MAX];
     Int n, depth, maxdepth;
@@ -248,15 +248,18 @@ static IRExpr *materialize(CTEnv *e, IRExpr *x)
     const UInt *prog = ev_intern(b.code, b.n);
     IRExpr *args[6];
     args[0] = mkU64((ULong)(Addr)prog);
-    for (Int l = 0; l < 5; l++) args[l + 1] = l < b.nleaves ? b.leaf[l] : mkU64(0);
+    for (Int l = 0; l < EV_REG_LEAVES; l++) args[l + 1] = l < b.nleaves ? b.leaf[l] : mkU64(0);
+    for (Int l = EV_REG_LEAVES; l < b.nleaves; l++)
+        stmt(e, IRStmt_Store(Iend_LE, mkU64((ULong)(Addr)&ev_scratch[EV_MLEAF(l)]), b.leaf[l]));
     IRTemp t = newIRTemp(e->sb->tyenv, Ity_I64);
     IRDirty *d = unsafeIRDirty_1_N(t, 0, "ct_h_eval", VG_(fnptr_to_fnentry)((void *)ct_h_eval),
                                    mkIRExprVec_6(args[0], args[1], args[2], args[3], args[4], args[5]));
     IRExpr *cum = e->nodes[i].cum;
     d->guard = cum;
-    if (b.nexported) {
-        /* declared, so VEX does not move the scratch reads above the call */
-        d->mFx = Ifx_Write;
+    if (b.nexported || b.nleaves > EV_REG_LEAVES) {
+        /* declared, so VEX keeps the scratch writes before the call and
+         * the reads after it */
+        d->mFx = Ifx_Modify;
         d->mAddr = mkU64((ULong)(Addr)ev_scratch);
         d->mSize = sizeof ev_scratch;
     }
