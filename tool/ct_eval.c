@@ -85,6 +85,7 @@ SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
             break;
         case EV_EXPORT: ev_scratch[p0] = st[sp - 1]; break;
         case EV_IMPORT: st[sp++] = ev_scratch[p0]; break;
+        case EV_DROP: sp--; break;
         default: VG_(tool_panic)("crosstag: bad shadow tree");
         }
     }

@@ -35,6 +35,7 @@ enum {
     EV_ADDR,      /* data t0 s0 t1 s1 -> address labels */
     EV_EXPORT,    /* top of stack -> ev_scratch[p0] (stays on the stack) */
     EV_IMPORT,    /* push ev_scratch[p0]: a shared operation met again */
+    EV_DROP,      /* pop (after exporting one of several results) */
 };
 #define EV_REG_LEAVES 5      /* leaves passed in registers */
 #define EV_MAX_LEAVES 64     /* the rest are stored to ev_scratch before the call */

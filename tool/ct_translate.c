@@ -57,6 +57,8 @@ typedef struct {
     Int     nnodes, capnodes;
     Int    *node_of;   /* shadow temp -> node index + 1, 0 = a plain value */
     Int     capnode_of;
+    IRExpr **pend;     /* shadow word -> deferred Put value (flush_puts), or NULL */
+    Int    *pend_order, npend;
     Int     ntmap;
     Int     soff;      /* offset of shadow area 1 in the guest state */
 } CTEnv;
@@ -213,6 +215,39 @@ static Bool ev_ser(CTEnv *e, Int i, EvBuf *b)
     return ev_emit(b, ev_word(nd.kind, nd.p[0], nd.p[1], nd.p[2]), 1 - nd.nargs);
 }
 
+/* Emit the guarded ct_h_eval call for program b (leaves and exports as
+ * serialized); every exported node becomes materialized.  Returns the
+ * call's result temp (meaningful only when cum is true). */
+static IRExpr *ev_call(CTEnv *e, EvBuf *bp, IRExpr *cum)
+{
+    EvBuf *b = bp;
+    const UInt *prog = ev_intern(b->code, b->n);
+    IRExpr *args[6];
+    args[0] = mkU64((ULong)(Addr)prog);
+    for (Int l = 0; l < EV_REG_LEAVES; l++) args[l + 1] = l < b->nleaves ? b->leaf[l] : mkU64(0);
+    for (Int l = EV_REG_LEAVES; l < b->nleaves; l++)
+        stmt(e, IRStmt_Store(Iend_LE, mkU64((ULong)(Addr)&ev_scratch[EV_MLEAF(l)]), b->leaf[l]));
+    IRTemp t = newIRTemp(e->sb->tyenv, Ity_I64);
+    IRDirty *d = unsafeIRDirty_1_N(t, 0, "ct_h_eval", VG_(fnptr_to_fnentry)((void *)ct_h_eval),
+                                   mkIRExprVec_6(args[0], args[1], args[2], args[3], args[4], args[5]));
+    d->guard = cum;
+    if (b->nexported || b->nleaves > EV_REG_LEAVES) {
+        /* declared, so VEX keeps the scratch writes before the call and
+         * the reads after it */
+        d->mFx = Ifx_Modify;
+        d->mAddr = mkU64((ULong)(Addr)ev_scratch);
+        d->mSize = sizeof ev_scratch;
+    }
+    stmt(e, IRStmt_Dirty(d));
+    for (Int k = 0; k < b->nexported; k++) {
+        /* exact: when the call did not run, the whole tree's fast values are */
+        Int c = b->exported[k];
+        IRExpr *sv = bind(e, IRExpr_Load(Iend_LE, Ity_I64, mkU64((ULong)(Addr)&ev_scratch[k])));
+        e->nodes[c].mat = bind(e, IRExpr_ITE(cum, sv, IRExpr_RdTmp(e->nodes[c].handle)));
+    }
+    return IRExpr_RdTmp(t);
+}
+
 /* The exact value of shadow expression x: one guarded call to ct_h_eval
  * for a pending tree, taken only when some fast path in it failed. */
 static IRExpr *materialize(CTEnv *e, IRExpr *x)
@@ -245,33 +280,9 @@ static IRExpr *materialize(CTEnv *e, IRExpr *x)
         }
         materialize(e, e->nodes[i].arg[best]);
     }
-    const UInt *prog = ev_intern(b.code, b.n);
-    IRExpr *args[6];
-    args[0] = mkU64((ULong)(Addr)prog);
-    for (Int l = 0; l < EV_REG_LEAVES; l++) args[l + 1] = l < b.nleaves ? b.leaf[l] : mkU64(0);
-    for (Int l = EV_REG_LEAVES; l < b.nleaves; l++)
-        stmt(e, IRStmt_Store(Iend_LE, mkU64((ULong)(Addr)&ev_scratch[EV_MLEAF(l)]), b.leaf[l]));
-    IRTemp t = newIRTemp(e->sb->tyenv, Ity_I64);
-    IRDirty *d = unsafeIRDirty_1_N(t, 0, "ct_h_eval", VG_(fnptr_to_fnentry)((void *)ct_h_eval),
-                                   mkIRExprVec_6(args[0], args[1], args[2], args[3], args[4], args[5]));
-    IRExpr *cum = e->nodes[i].cum;
-    d->guard = cum;
-    if (b.nexported || b.nleaves > EV_REG_LEAVES) {
-        /* declared, so VEX keeps the scratch writes before the call and
-         * the reads after it */
-        d->mFx = Ifx_Modify;
-        d->mAddr = mkU64((ULong)(Addr)ev_scratch);
-        d->mSize = sizeof ev_scratch;
-    }
-    stmt(e, IRStmt_Dirty(d));
-    IRExpr *r = bind(e, IRExpr_ITE(cum, IRExpr_RdTmp(t), x));
+    IRExpr *r = ev_call(e, &b, e->nodes[i].cum);
+    r = bind(e, IRExpr_ITE(e->nodes[i].cum, r, x));
     e->nodes[i].mat = r;
-    for (Int k = 0; k < b.nexported; k++) {
-        /* exact: when the call did not run, the whole tree's fast values are */
-        Int c = b.exported[k];
-        IRExpr *sv = bind(e, IRExpr_Load(Iend_LE, Ity_I64, mkU64((ULong)(Addr)&ev_scratch[k])));
-        e->nodes[c].mat = bind(e, IRExpr_ITE(cum, sv, IRExpr_RdTmp(e->nodes[c].handle)));
-    }
     return r;
 }
 
@@ -497,8 +508,87 @@ static Bool reg_untracked(Int off)
     return off == offsetof(VexGuestAMD64State, guest_RIP);
 }
 
+/* Shadow register writes are deferred: a value still pending (a tree not
+ * yet materialized) waits in e->pend until the block can be left (an
+ * exit, the end) or something else reads the guest state; then all
+ * waiting words are settled by one call (flush_puts) instead of one call
+ * per register.  Later reads in the block take the waiting value. */
+static void flush_puts(CTEnv *e);
+static void put_word(CTEnv *e, Int woff, IRExpr *val)
+{
+    Int w = woff >> 3;
+    val = resolve(e, val);
+    if (pending(e, val) < 0) {
+        e->pend[w] = NULL;
+        stmt(e, IRStmt_Put(e->soff + woff, val));
+        return;
+    }
+    if (!e->pend[w]) {
+        if (e->npend == e->nwords) flush_puts(e);     /* order list full (words re-added) */
+        e->pend_order[e->npend++] = w;
+    }
+    e->pend[w] = val;
+}
+
+static void flush_puts(CTEnv *e)
+{
+    Int roots[64], nroots = 0;
+    for (Int k = 0; k < e->npend; k++) {
+        Int w = e->pend_order[k];
+        IRExpr *v = e->pend[w] ? resolve(e, e->pend[w]) : NULL;
+        Int r;
+        for (r = 0; r < nroots && roots[r] != w; r++) ;
+        if (!v || r < nroots) continue;           /* cleared, or listed twice */
+        if (pending(e, v) < 0 || nroots == 64) {
+            stmt(e, IRStmt_Put(e->soff + w * 8, materialize(e, v)));
+            e->pend[w] = NULL;
+        } else roots[nroots++] = w;
+    }
+    e->npend = 0;
+    if (nroots == 0) return;
+    /* one program computing every root, each exported to its own slot */
+    EvBuf b;
+    Int slot[64];
+    Bool ok = nroots > 1;
+    b.n = b.depth = b.maxdepth = b.nleaves = b.nexported = 0;
+    for (Int r = 0; r < nroots && ok; r++) {
+        Int c = pending(e, resolve(e, e->pend[roots[r]])), x;
+        for (x = 0; x < b.nexported && b.exported[x] != c; x++) ;
+        if (x < b.nexported) { slot[r] = x; continue; }
+        if (!ev_ser(e, c, &b) || b.nexported >= EV_MAX_EXPORT) { ok = False; break; }
+        slot[r] = b.nexported;
+        b.exported[b.nexported] = c;
+        ok = ev_emit(&b, ev_word(EV_EXPORT, b.nexported++, 0, 0), 0) && ev_emit(&b, EV_DROP, -1);
+    }
+    if (ok) ok = ev_emit(&b, EV_CONST, 1) && (b.code[b.n++] = 0, ev_emit(&b, EV_END, 0));
+    if (!ok) {
+        for (Int r = 0; r < nroots; r++) {
+            Int w = roots[r];
+            stmt(e, IRStmt_Put(e->soff + w * 8, materialize(e, e->pend[w])));
+            e->pend[w] = NULL;
+        }
+        return;
+    }
+    IRExpr *cum = NULL;
+    for (Int r = 0; r < nroots; r++) {
+        IRExpr *c = e->nodes[pending(e, resolve(e, e->pend[roots[r]]))].cum;
+        if (c) cum = cum ? bind1(e, IRExpr_Binop(Iop_Or1, cum, c)) : c;
+    }
+    tl_assert(cum);
+    ev_call(e, &b, cum);
+    for (Int r = 0; r < nroots; r++) {
+        Int w = roots[r];
+        IRExpr *v = resolve(e, e->pend[w]);     /* exported: now materialized */
+        (void)slot;
+        stmt(e, IRStmt_Put(e->soff + w * 8, v));
+        e->pend[w] = NULL;
+    }
+}
+
 static IRExpr *get_word(CTEnv *e, Int woff)
 {
+    IRExpr *p = e->pend[woff >> 3];
+    if (p) return resolve(e, p);          /* a deferred Put not yet flushed */
     return bind(e, IRExpr_Get(e->soff + woff, Ity_I64));
 }
 
@@ -537,7 +627,7 @@ static void gen_put(CTEnv *e, Int off, Int size, IRExpr *sw)
             IRExpr *old = get_word(e, w);
             val = h_piece(e, old, sw, lo - off, lo - w, hi - lo);
         }
-        stmt(e, IRStmt_Put(e->soff + w, materialize(e, val)));
+        put_word(e, w, val);
     }
 }
 
@@ -1235,6 +1325,9 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
     e.node_of = NULL; e.capnode_of = 0;
     e.put_dead = VG_(calloc)("ct.putdead", in->stmts_used + 1, sizeof(Bool));
     e.nwords = (layout->total_sizeB + 7) / 8;
+    e.pend = VG_(calloc)("ct.pend", e.nwords + 1, sizeof(IRExpr *));
+    e.pend_order = VG_(calloc)("ct.pendo", e.nwords + 1, sizeof(Int));
+    e.npend = 0;
     e.killed = VG_(calloc)("ct.killed", e.nwords + 1, sizeof(Bool));
     for (Int i = 0; i < e.ntmap; i++) e.tmap[i] = IRTemp_INVALID;
     e.soff = layout->total_sizeB;
@@ -1264,11 +1357,16 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
     for (Int i = 0; i < in->stmts_used; i++) {
         IRStmt *st = in->stmts[i];
         switch (st->tag) {
-        case Ist_NoOp: case Ist_IMark: case Ist_AbiHint: case Ist_MBE: case Ist_Exit:
+        case Ist_Exit:
+            flush_puts(&e);          /* the state must be whole where the block is left */
+            stmt(&e, st);
+            break;
+        case Ist_NoOp: case Ist_IMark: case Ist_AbiHint: case Ist_MBE:
             stmt(&e, st);
             break;
         case Ist_WrTmp: {
             IRTemp t = st->Ist.WrTmp.tmp;
+            if (st->Ist.WrTmp.data->tag == Iex_GetI) flush_puts(&e);
             if (e.needed[t])
                 set_shadow(&e, t, sh_expr(&e, st->Ist.WrTmp.data, typeOfIRTemp(in->tyenv, t)));
             stmt(&e, st);
@@ -1283,6 +1381,7 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
         }
         case Ist_PutI: {
             IRPutI *p = st->Ist.PutI.details;
+            flush_puts(&e);
             IRRegArray *sd = shadow_array(&e, p->descr);
             if (sd) stmt(&e, IRStmt_PutI(mkIRPutI(sd, p->ix, p->bias, materialize(&e, sh_atom(&e, p->data)))));
             stmt(&e, st);
@@ -1323,6 +1422,7 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
             break;
         }
         case Ist_Dirty:
+            flush_puts(&e);
             do_dirty(&e, st);
             break;
         default:
@@ -1330,6 +1430,9 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
             VG_(tool_panic)("crosstag: unhandled IR statement");
         }
     }
+    flush_puts(&e);
+    VG_(free)(e.pend);
+    VG_(free)(e.pend_order);
     VG_(free)(e.tmap);
     VG_(free)(e.defs);
     VG_(free)(e.needed);
