@@ -96,28 +96,33 @@ static struct set_ent *sets;
 static ULong capsets;
 static UInt *rpool;
 static ULong nrpool, caprpool;
-static UInt *stab;              /* open addressing: set index + 1, 0 = empty */
+/* Open addressing; slots keep the hash beside the index (one cache line
+ * per probe), as the vector table does. */
+struct sslot { UInt idx1, hash; };      /* set index + 1 (0 = empty) */
+static struct sslot *stab;
 static ULong stab_size;
 
+/* One multiply per word: sets are hashed on every new union. */
 static UInt hash_ranges(const UInt *r, UInt n)
 {
     UInt h = 0x9e3779b9u ^ n;
-    for (UInt i = 0; i < 2 * n; i++) h = mix32(h ^ r[i]) + i;
-    return h;
+    for (UInt i = 0; i < 2 * n; i++) h = ((h << 5 | h >> 27) ^ r[i]) * 0x85ebca6bu;
+    return h ^ (h >> 16);
 }
 
 static void stab_insert(ULong idx)
 {
     ULong m = stab_size - 1, i = sets[idx].hash & m;
-    while (stab[i]) i = (i + 1) & m;
-    stab[i] = (UInt)(idx + 1);
+    while (stab[i].idx1) i = (i + 1) & m;
+    stab[i].idx1 = (UInt)(idx + 1);
+    stab[i].hash = sets[idx].hash;
 }
 
 static void stab_rehash(ULong size)
 {
     if (stab) VG_(free)(stab);
     stab_size = size;
-    stab = VG_(calloc)("ct.stab", stab_size, sizeof(UInt));
+    stab = VG_(calloc)("ct.stab", stab_size, sizeof *stab);
     for (ULong i = 0; i < nsets; i++) stab_insert(i);
 }
 
@@ -130,11 +135,11 @@ static UInt set_intern(const UInt *r, UInt n)
     UInt h = hash_ranges(r, n);
     if (stab_size == 0 || (nsets + 1) * 2 > stab_size) stab_rehash(stab_size ? stab_size * 2 : 1 << 16);
     ULong m = stab_size - 1, i = h & m;
-    for (; stab[i]; i = (i + 1) & m) {
-        struct set_ent *e = &sets[stab[i] - 1];
-        if (e->hash == h && e->n == n
-            && VG_(memcmp)(rpool + e->first, r, 2 * n * sizeof(UInt)) == 0)
-            return CT_SET_BASE + (stab[i] - 1);
+    for (; stab[i].idx1; i = (i + 1) & m) {
+        if (stab[i].hash != h) continue;
+        struct set_ent *e = &sets[stab[i].idx1 - 1];
+        if (e->n == n && VG_(memcmp)(rpool + e->first, r, 2 * n * sizeof(UInt)) == 0)
+            return CT_SET_BASE + (stab[i].idx1 - 1);
     }
     if (nsets >= (ULong)(0xffffffffu - CT_SET_BASE))
         VG_(tool_panic)("crosstag: label set table full");
@@ -146,7 +151,8 @@ static UInt set_intern(const UInt *r, UInt n)
     sets[nsets].n = n;
     sets[nsets].hash = h;
     nrpool += 2 * n;
-    stab[i] = (UInt)(nsets + 1);
+    stab[i].idx1 = (UInt)(nsets + 1);
+    stab[i].hash = h;
     nsets++;
     GC_CHECK();
     return CT_SET_BASE + (UInt)(nsets - 1);
