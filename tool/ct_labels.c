@@ -1,6 +1,7 @@
 /* ct_labels.c — direct labels (chunks), interned label sets with memoized
  * unions, and interned per-byte vectors.  See ct_labels.h. */
 #include "ct_labels.h"
+#include "ct_shadow.h"
 #include "ct_stats.h"
 
 /* Grow a VG_(malloc)'d array to hold `need` elements. */
@@ -431,5 +432,10 @@ void lab_gc_end(void)
     set_newid = vec_newid = NULL;
     ULong live = nsets + nvecs;
     gc_threshold = live * 2 > (1 << 16) ? live * 2 : (1 << 16);
+    /* A collection scans every shadow id; with much labelled memory (sort
+     * holding its whole input) it must free enough per scan to pay for it:
+     * at least one set or vector per 32 shadow ids. */
+    ULong scan = sh_bytes_allocated() / sizeof(UInt) / 32;
+    if (gc_threshold < live + scan) gc_threshold = live + scan;
     lab_gc_flag = 0;
 }
