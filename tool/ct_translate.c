@@ -20,9 +20,21 @@
  * Control dependencies are not tracked: Exit guards and ITE conditions add
  * no labels.
  *
- * Every helper call that can only matter when some input is labelled is
- * guarded by "some input shadow is non-zero", so unlabelled code runs the
- * shadow arithmetic (an OR and a compare) but never the call.
+ * How the cost is kept down (measured: in VEX a helper call site costs
+ * spills and argument moves even when its guard is false, and dirty calls
+ * are never removed as dead code, so call sites are what to avoid):
+ *  - compute_needed: a backward pass finds the temps whose shadows anything
+ *    observable reads, and shadow Puts overwritten later in the block; the
+ *    rest get no shadow code at all (address arithmetic, flag thunks).
+ *  - Each operation's common cases are inline (clean, uniform words of one
+ *    set, linear words narrowed or widened), and its helper is deferred:
+ *    inline results flow into later operations with an "inline result may
+ *    be wrong" flag, and one guarded ct_h_eval call per tree settles the
+ *    exact value where a shadow leaves the computation (ct_eval.h).
+ *  - Shadow register writes wait for the block's exits and are settled
+ *    together (flush_puts).
+ *  - Loads and stores call their helper every time, as memcheck's LOADV
+ *    and STOREV do; the helpers' first test is "nothing labelled here".
  */
 #include "ct_tool.h"
 #include "ct_helpers.h"
