@@ -68,7 +68,7 @@ SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
     STAT(ST_EVAL);
     for (;;) {
         UInt w = *code++, p0 = (w >> 8) & 0xff, p1 = (w >> 16) & 0xff, p2 = w >> 24;
-        switch (w & 0xff) {
+        switch (w & 0x7f) {
         case EV_END: return st[sp - 1];
         case EV_LEAF: st[sp++] = p0 < EV_REG_LEAVES ? leaf[p0] : ev_scratch[EV_MLEAF(p0)]; break;
         case EV_CONST: st[sp++] = *code++; break;
@@ -88,6 +88,7 @@ SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
         case EV_DROP: sp--; break;
         default: VG_(tool_panic)("crosstag: bad shadow tree");
         }
+        if (w & EV_EXPORT_FLAG) ev_scratch[*code++] = st[sp - 1];
     }
 }
 

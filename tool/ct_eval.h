@@ -37,6 +37,11 @@ enum {
     EV_IMPORT,    /* push ev_scratch[p0]: a shared operation met again */
     EV_DROP,      /* pop (after exporting one of several results) */
 };
+/* An operation whose result is also exported carries this bit in its
+ * opcode byte and the slot in the next word: one dispatch, not two (the
+ * interpreter's cost is mostly its indirect jumps). */
+#define EV_EXPORT_FLAG 0x80
+
 #define EV_REG_LEAVES 5      /* leaves passed in registers */
 #define EV_MAX_LEAVES 64     /* the rest are stored to ev_scratch before the call */
 #define EV_MAX_STACK  64

@@ -204,9 +204,11 @@ static Bool ev_ser(CTEnv *e, Int i, EvBuf *b)
             }
             if (!ev_ser(e, c, b)) return False;
             if (e->nodes[c].uses > 1) {
-                if (b->nexported >= EV_MAX_EXPORT) return False;
+                /* ev_ser ended with c's own operation: flag it */
+                if (b->nexported >= EV_MAX_EXPORT || b->n >= EV_CODE_MAX - 2) return False;
                 b->exported[b->nexported] = c;
-                if (!ev_emit(b, ev_word(EV_EXPORT, b->nexported++, 0, 0), 0)) return False;
+                b->code[b->n - 1] |= EV_EXPORT_FLAG;
+                b->code[b->n++] = b->nexported++;
             }
         } else if (a->tag == Iex_Const && a->Iex.Const.con->tag == Ico_U64
                    && a->Iex.Const.con->Ico.U64 <= 0xffffffffULL) {
