@@ -10,6 +10,7 @@
 #include "ct_syscalls.h"
 #include "ct_emit.h"
 #include "ct_gc.h"
+#include "ct_stats.h"
 #include "ct_objstate.h"
 #include "ct_shm.h"
 #include "ct_udptag.h"
@@ -132,6 +133,7 @@ static void post_clo_init(void)
 
 static void fini(Int exitcode)
 {
+    ct_stats_print();               /* nothing unless built with CT_STATS */
     sc_flush_all_mappings();
     os_exit();
     em_exit(exitcode);
