@@ -1,7 +1,7 @@
 /* ct_stats.h — profiling counters for the engine's helpers (how often each
  * slow path runs, how many sets and vectors are made).  Off by default:
- * define CT_STATS here and call ct_stats_print() from ct_main.c's fini to
- * get the counts at exit.  Costs nothing when off. */
+ * define CT_STATS here to get the counts at exit (ct_main.c's fini calls
+ * ct_stats_print()).  Costs nothing when off. */
 #ifndef CT_STATS_H
 #define CT_STATS_H
 #include "ct_tool.h"
