@@ -60,10 +60,6 @@ int main(int argc, char **argv)
     pid_t child = clone(fork_fn, stack + stack_size, SIGCHLD, argv[2]);
     if (child < 0)
         die("clone fork");
-    int st;
-    if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        errno = 0;
-        die("child failed");
-    }
+    wait_child_ok(child);
     return 0;
 }

@@ -20,13 +20,7 @@ int main(int argc, char **argv)
         close_out(out);
         _exit(0);
     }
-    int st;
-    if (waitpid(pid, &st, 0) != pid)
-        die("waitpid");
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        errno = 0;
-        die("child failed");
-    }
+    wait_child_ok(pid);
     free(buf);
     return 0;
 }

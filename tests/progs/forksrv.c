@@ -13,15 +13,6 @@
 #include "sockutil.h"
 #include <sys/wait.h>
 
-static void wait_child(pid_t pid)
-{
-    int st;
-    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        errno = 0;
-        die("child failed");
-    }
-}
-
 static void server(char **argv)
 {
     size_t a, b;
@@ -38,7 +29,7 @@ static void server(char **argv)
         write_all(c, y, b);
         _exit(0);
     }
-    wait_child(pid);
+    wait_child_ok(pid);
     write_all(c, x + a / 2, a - a / 2);
     close(c);
     close(ls);
@@ -63,7 +54,7 @@ static void client(char **argv)
         pwrite_all(out, buf, m, 1000);
         _exit(0);
     }
-    wait_child(pid);
+    wait_child_ok(pid);
     size_t m;
     unsigned char *rest = read_all(s, &m);
     pwrite_all(out, rest, m, 3000);

@@ -49,24 +49,6 @@ static void send_all(int fd, const char *buf, size_t len)
     }
 }
 
-/* read_full — up to len bytes from stdin (short only at end of input) */
-static size_t read_full(char *buf, size_t len)
-{
-    size_t n = 0;
-    while (n < len) {
-        ssize_t r = read(0, buf + n, len - n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            die("read");
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    return n;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 4 || argc > 5)
@@ -80,7 +62,7 @@ int main(int argc, char **argv)
     int fd = connect_to(argv[2], argv[3], udp ? SOCK_DGRAM : SOCK_STREAM);
     static char buf[65536];
     for (;;) {
-        size_t n = udp ? read_full(buf, (size_t)size) : read_full(buf, sizeof buf);
+        size_t n = udp ? read_full(0, buf, (size_t)size) : read_full(0, buf, sizeof buf);
         if (n == 0)
             break;
         if (udp) {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Keeps the compiler from vectorising or merging a byte loop: the test wants
@@ -84,6 +85,34 @@ static inline unsigned char *read_file(const char *path, size_t *len)
     unsigned char *b = read_all(fd, len);
     close(fd);
     return b;
+}
+
+/* Waits for child pid; dies unless it exited with status 0. */
+static inline void wait_child_ok(pid_t pid)
+{
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        errno = 0;
+        die("child failed");
+    }
+}
+
+/* Up to len bytes from fd, short only at end of input. */
+static inline size_t read_full(int fd, void *buf, size_t len)
+{
+    size_t n = 0;
+    while (n < len) {
+        ssize_t r = read(fd, (char *)buf + n, len - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            die("read");
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    return n;
 }
 
 static inline void write_all(int fd, const void *buf, size_t len)

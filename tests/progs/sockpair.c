@@ -39,13 +39,7 @@ int main(int argc, char **argv)
     close(p[1]);
     write_all(sv[0], buf + h, n - h);
     close(sv[0]);
-    int st;
-    if (waitpid(pid, &st, 0) != pid)
-        die("waitpid");
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        errno = 0;
-        die("child failed");
-    }
+    wait_child_ok(pid);
     free(buf);
     return 0;
 }

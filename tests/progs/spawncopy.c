@@ -14,15 +14,6 @@
 
 extern char **environ;
 
-static void wait_ok(pid_t pid)
-{
-    int st;
-    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        errno = 0;
-        die("child failed");
-    }
-}
-
 /* Its own frame: nothing of the caller's is live across vfork(). */
 static __attribute__((noinline)) pid_t vfork_write(const char *out, const unsigned char *buf, size_t n)
 {
@@ -48,7 +39,7 @@ int main(int argc, char **argv)
     size_t h = n / 2;
     if (strcmp(mode, "vfork") == 0) {
         pid_t pid = vfork_write(out, buf, n);
-        wait_ok(pid);
+        wait_child_ok(pid);
     } else if (strcmp(mode, "spawn") == 0) {
         int p[2];
         if (pipe(p) != 0)
@@ -67,7 +58,7 @@ int main(int argc, char **argv)
         write_all(p[1], buf + h, n - h);
         write_all(p[1], buf, h);
         close(p[1]);
-        wait_ok(pid);
+        wait_child_ok(pid);
     } else if (strcmp(mode, "system") == 0) {
         char mid[4096], cmd[9000];
         snprintf(mid, sizeof mid, "%s.mid", out);
