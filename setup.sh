@@ -30,10 +30,15 @@ fi
 # test network (net/ctnet): iproute2 (namespaces, veth, bridge, ss), procps
 #        (sysctl), util-linux (unshare, setpriv), socat (traffic in
 #        tests/t_testnet.sh), nftables (byte counters in bench/bench_net.sh)
+# leak prevention with real servers (tests/t_ftp.sh, tests/t_mail.sh): samba
+#        and smbclient (the file share), postfix (the mail relay), swaks (the
+#        mail client), python3-aiosmtpd (the SMTP servers mail ends at),
+#        vsftpd (FTP)
 pkgs=(build-essential pkg-config valgrind libsqlite3-dev sqlite3 libjansson-dev libinih-dev
       libbpf-dev libelf-dev clang bpftool
       coreutils sed mawk bsdextrautils util-linux gzip openssl git python3 time
-      e2fsprogs iproute2 procps socat nftables curl)
+      e2fsprogs iproute2 procps socat nftables curl
+      samba smbclient postfix swaks python3-aiosmtpd vsftpd)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
@@ -41,8 +46,16 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # postfix asks what kind of mail system this is: none (tests write their own configs)
+    echo 'postfix postfix/main_mailer_type select No configuration' | $SUDO debconf-set-selections
     $SUDO apt-get update -q
     $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+    # Without policy-rc.d the packages start their daemons in this namespace: the
+    # tests run their own, on test hosts only.
+    $SUDO postfix stop >/dev/null 2>&1 || true
+    for d in smbd nmbd samba-ad-dc samba-dcerpcd vsftpd; do
+        $SUDO pkill -x "$d" 2>/dev/null || true
+    done
 fi
 
 echo "== building"
