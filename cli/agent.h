@@ -31,11 +31,21 @@ struct agent_cfg {
 int agent_serve(const struct agent_cfg *cfg);
 
 /* ---- client side (crosstag run, crosstag agent stop/status) ---- */
+/* Agents that crosstag run starts exit after this many idle seconds. */
+#define AGENT_RUN_IDLE 30
+
+/* What the agent says when a control client connects. */
+struct agent_hello {
+    pid_t pid;
+    int pol_action;            /* its policy's strictest action, 0 none */
+    unsigned pol_mask;
+};
 /* Connects as a control client for `run`, starting an agent when none
- * answers (and saying so unless quiet).  Returns the fd, or -1 with a
- * message on stderr.  *agent_pid gets the agent's pid. */
-int agent_connect(const struct agent_paths *p, const char *host, uint64_t run, int start,
-                  int quiet, pid_t *agent_pid);
+ * answers and start_idle >= 0 (it exits after start_idle s without
+ * connections; 0 never), saying so unless quiet.  Returns the fd, or -1 with a
+ * message on stderr; *hello gets the agent's greeting. */
+int agent_connect(const struct agent_paths *p, const char *host, uint64_t run, int start_idle,
+                  int quiet, struct agent_hello *hello);
 /* Starts `crosstag agent` in the background for p.  0 or -1. */
 int agent_start(const struct agent_paths *p, const char *host, int idle_exit_s);
 /* Asks the agent on control connection fd to load policy file `path`

@@ -61,7 +61,7 @@ int agent_start(const struct agent_paths *p, const char *host, int idle_exit_s)
 }
 
 /* One attempt: connect, CONTROL, and the agent's answer. */
-static int try_connect(const struct agent_paths *p, uint64_t run, pid_t *agent_pid)
+static int try_connect(const struct agent_paths *p, uint64_t run, struct agent_hello *hello)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", p->sock);
@@ -79,7 +79,9 @@ static int try_connect(const struct agent_paths *p, uint64_t run, pid_t *agent_p
         close(fd);
         return -1;
     }
-    *agent_pid = (pid_t)s.agent_pid;
+    hello->pid = (pid_t)s.agent_pid;
+    hello->pol_action = (int)s.pol_action;
+    hello->pol_mask = s.pol_mask;
     return fd;
 }
 
@@ -97,20 +99,20 @@ static void show_log_tail(const char *log)
         fprintf(stderr, "    %s", lines[i % 5]);
 }
 
-int agent_connect(const struct agent_paths *p, const char *host, uint64_t run, int start,
-                  int quiet, pid_t *agent_pid)
+int agent_connect(const struct agent_paths *p, const char *host, uint64_t run, int start_idle,
+                  int quiet, struct agent_hello *hello)
 {
     uint64_t t0 = now_ms(), last_start = 0;
     int started = 0;
     for (;;) {
-        int fd = try_connect(p, run, agent_pid);
+        int fd = try_connect(p, run, hello);
         if (fd >= 0) {
             if (started && !quiet)
                 fprintf(stderr, "crosstag: started the agent (crosstagd, pid %d) for %s; "
-                                "log: %s\n", (int)*agent_pid, p->db, p->log);
+                                "log: %s\n", (int)hello->pid, p->db, p->log);
             return fd;
         }
-        if (!start) {
+        if (start_idle < 0) {
             fprintf(stderr, "crosstag: no agent serves %s\n", p->db);
             return -1;
         }
@@ -124,7 +126,7 @@ int agent_connect(const struct agent_paths *p, const char *host, uint64_t run, i
         /* Start one, and again now and then: a starting agent may have
          * found the lock still held by one on its way out. */
         if (!started || now - last_start > 3000) {
-            if (agent_start(p, host, 30) != 0) {
+            if (agent_start(p, host, start_idle) != 0) {
                 fprintf(stderr, "crosstag: cannot start the agent: %s\n", strerror(errno));
                 return -1;
             }

@@ -2,6 +2,7 @@
  * over the signal pipe, the listening socket and every connection.
  * Records are written in batches (committed at least every 100 ms); after
  * each commit every tracker learns how much of its stream is stored. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,7 +21,10 @@
 #include "agent.h"
 #include "conn.h"
 #include "alert_json.h"
+#include "ct_peer.h"
 #include "ct_wire.h"
+#include "peer_link.h"
+#include "peer_msg.h"
 #include "policy.h"
 #include "policy_agent.h"
 #include "store.h"
@@ -48,6 +52,10 @@ struct agent {
     struct policy pol;         /* leak prevention: loaded when have_pol */
     int have_pol;
     int in_classq;             /* answering one: a nested CLASSQ does not drain */
+    struct peer_srv peers;     /* other hosts' agents pushing labels (policy loaded) */
+    struct peer_cli pcli;      /* our pushes to them */
+    uint64_t push_id;
+    char carry_note[600];      /* why the last carry failed (alerts point here) */
     dev_t db_dev;              /* the database file we have open */
     ino_t db_ino;
 };
@@ -77,6 +85,13 @@ static void logf_(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+static uint64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static struct runsum *runsum(struct agent *a, uint64_t run)
@@ -147,6 +162,20 @@ static void request(void *ctx, struct conn *c, uint32_t type, uint64_t run)
 /* POLICY from crosstag run: load the file unless the same one is loaded.
  * A different one replaces it (the agent enforces one policy: the last
  * run's); the answer is a NOTE, level 2 when the file is refused. */
+/* With a policy, other hosts' agents may push labels to this one. */
+static void peer_update(struct agent *a)
+{
+    if (!a->have_pol || (a->peers.lfd >= 0 && a->peers.port == a->pol.agent_port))
+        return;
+    peer_srv_stop(&a->peers);
+    char err[300];
+    if (peer_srv_start(&a->peers, a->pol.agent_port, err, sizeof err) != 0)
+        logf_("labels from other hosts' agents: %s (protected data those hosts send here "
+              "cannot reach this host)", err);
+    else
+        logf_("taking labels from trusted hosts' agents on port %u", a->pol.agent_port);
+}
+
 static void policy_req(void *ctx, struct conn *c, const char *path)
 {
     struct agent *a = ctx;
@@ -166,6 +195,7 @@ static void policy_req(void *ctx, struct conn *c, const char *path)
             policy_free(&a->pol);
         a->pol = np;
         a->have_pol = 1;
+        peer_update(a);
         snprintf(text, sizeof text, "policy %.700s loaded", np.path);
     }
     size_t tl = strlen(text);
@@ -247,6 +277,85 @@ static int unix_peer_tracked(const struct agent *a, const unsigned char *dest, u
     return 0;
 }
 
+/* Protected bytes about to go to a trusted host elsewhere: its agent gets
+ * their labels first (common/ct_peer.h).  If it does not take them, the
+ * bytes cannot stay protected there: they get their class's action. */
+static void carry(struct agent *a, struct conn *c, const struct ct_msg_classq *q,
+                  const unsigned char *dest, struct pa_decision *d)
+{
+    char err[400];
+    unsigned char *msg = NULL;
+    size_t len = 0;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < d->ncarry; i++)
+        bytes += d->carry[i].len;
+    uint64_t id = ++a->push_id;
+    int r = peer_msg_build(a->env.store, c->proc, d->stream, q->sink_off, wall_ns(), id, d->carry,
+                           d->ncarry, &msg, &len, err, sizeof err);
+    if (r == 0)
+        r = peer_push(&a->pcli, &a->peers, (const struct sockaddr *)dest, q->dest_len,
+                      a->pol.agent_port, msg, len, id, 5000, err, sizeof err);
+    free(msg);
+    if (r == 0) {
+        logf_("pid %d: labels of %llu protected bytes to %s went to its agent (port %u)",
+              (int)c->pid, (unsigned long long)bytes, d->dest, a->pol.agent_port);
+        d->ncarry = 0;
+        if (!d->npieces)
+            d->trusted = 1;
+        return;
+    }
+    snprintf(a->carry_note, sizeof a->carry_note,
+             "trusted destination, but its agent did not take the labels (port %u: %s): "
+             "the bytes would not stay protected there",
+             a->pol.agent_port, err);
+    logf_("pid %d: %llu protected bytes to %s: %s", (int)c->pid, (unsigned long long)bytes, d->dest,
+          a->carry_note);
+    if (pa_carry_failed(d, a->carry_note) != 0)
+        d->npieces = CT_CLASSR_MAXPIECES + 1;     /* out of memory: undecided, fail closed */
+}
+
+/* Another host's agent: only from a trusted network (or this host). */
+static int peer_accept(void *ctx, const struct sockaddr *sa, socklen_t len)
+{
+    struct agent *a = ctx;
+    if (a->have_pol && (policy_trusted_host(&a->pol, sa, len) || peer_is_local(sa, len)))
+        return 1;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6))
+        inet_ntop(AF_INET, a6->s6_addr + 12, ip, sizeof ip);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, a6, ip, sizeof ip);
+    else if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof ip);
+    logf_("refused labels from %s: not in a trusted network of the policy", ip);
+    return 0;
+}
+
+static int peer_push_in(void *ctx, const struct sockaddr *sa, socklen_t len,
+                        const unsigned char *msg, size_t mlen, char *text, size_t textlen)
+{
+    struct agent *a = ctx;
+    (void)sa;
+    (void)len;
+    uint64_t rows = 0;
+    env_batch(&a->env);
+    if (peer_msg_store(a->env.store, msg, mlen, &rows, text, textlen) != 0) {
+        logf_("refused a push of labels: %s", text);
+        return -1;
+    }
+    commit(a);                 /* stored before the sender goes on */
+    if (a->env.in_batch) {
+        snprintf(text, textlen, "the store is busy");
+        return -1;
+    }
+    struct ct_peer_push h;
+    memcpy(&h, msg, sizeof h);
+    logf_("took labels of %llu protected byte ranges from %.*s's agent",
+          (unsigned long long)rows, (int)h.host_len, (const char *)msg + sizeof h);
+    return 0;
+}
+
 static void classq(void *ctx, struct conn *c, const struct ct_msg_classq *q,
                    const unsigned char *dest, const struct ct_classq_run *runs)
 {
@@ -273,16 +382,15 @@ static void classq(void *ctx, struct conn *c, const struct ct_msg_classq *q,
         pa_free(&d);
         usleep(10 * 1000);
     }
+    if (ok && d.ncarry)
+        carry(a, c, q, dest, &d);
     if (!a->have_pol)
         logf_("pid %d asked about a send, but no policy is loaded: it fails closed", (int)c->pid);
     if (!ok || d.npieces > CT_CLASSR_MAXPIECES) {
         r.flags = CT_CLASSR_UNDECIDED;
         d.npieces = 0;
     }
-    uint64_t now = (uint64_t)time(NULL) * 1000000000u;
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
-        now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    uint64_t now = wall_ns();
     for (size_t i = 0; ok && i < d.nalerts; i++) {
         const struct pa_alert *al = &d.alerts[i];
         struct store_alert sa = {
@@ -316,7 +424,7 @@ static int add_conn(struct agent *a, int fd, pid_t pid, uid_t uid)
         struct conn **nc = realloc(a->conns, ncap * sizeof *nc);
         if (nc)
             a->conns = nc;
-        struct pollfd *np = realloc(a->pfd, (ncap + 2) * sizeof *np);
+        struct pollfd *np = realloc(a->pfd, (ncap + 3 + PEER_MAXIN) * sizeof *np);
         if (np)
             a->pfd = np;
         if (!nc || !np)
@@ -468,6 +576,11 @@ static void greet_controls(struct agent *a)
         if (c->control && !c->greeted) {
             c->greeted = 1;
             struct ct_msg_synced s = { .h = { CT_MSG_SYNCED, sizeof s }, .agent_pid = getpid() };
+            if (a->have_pol) {
+                unsigned char mask;
+                s.pol_action = (uint32_t)policy_strictest(&a->pol, &mask);
+                s.pol_mask = mask;
+            }
             conn_send(c, &s, sizeof s);
         }
     }
@@ -557,6 +670,8 @@ static void check_db(struct agent *a)
 int agent_serve(const struct agent_cfg *cfg)
 {
     struct agent a = { .cfg = cfg, .lfd = -1 };
+    a.peers = (struct peer_srv){ .lfd = -1, .accept_ok = peer_accept, .on_push = peer_push_in,
+                                 .ctx = &a };
     char err[600];
     int rc = 1, lockfd = take_lock(cfg->paths->lock);
     if (lockfd < 0) {
@@ -593,7 +708,7 @@ int agent_serve(const struct agent_cfg *cfg)
         logf_("cannot listen on %s: %s", cfg->paths->sock, strerror(errno));
         goto out;
     }
-    if (!(a.pfd = malloc(2 * sizeof *a.pfd)))
+    if (!(a.pfd = malloc((3 + PEER_MAXIN) * sizeof *a.pfd)))
         goto out;
     if (cfg->policy) {
         if (policy_load(cfg->policy, &a.pol, err, sizeof err) != 0) {
@@ -602,6 +717,7 @@ int agent_serve(const struct agent_cfg *cfg)
         }
         a.have_pol = 1;
     }
+    peer_update(&a);
     logf_("serving %s on %s (host %s)%s%s", cfg->paths->db, cfg->paths->sock, cfg->host,
           a.have_pol ? ", policy " : "", a.have_pol ? a.pol.path : "");
     /* TCP streams are named by their initial sequence numbers, which only
@@ -621,12 +737,13 @@ int agent_serve(const struct agent_cfg *cfg)
         for (size_t i = 0; i < a.nconns; i++)
             a.pfd[2 + i] = (struct pollfd){ .fd = a.conns[i]->fd, .events = POLLIN };
         size_t npfd = a.nconns;
+        size_t npeer = peer_srv_fds(&a.peers, a.pfd + 2 + npfd);
         int timeout = 1000;
         if (a.env.in_batch) {
             uint64_t age = now_ms() - a.env.batch_start_ms;
             timeout = age >= BATCH_MS ? 0 : (int)(BATCH_MS - age);
         }
-        int n = poll(a.pfd, 2 + npfd, timeout);
+        int n = poll(a.pfd, 2 + npfd + npeer, timeout);
         if (n < 0 && errno != EINTR) {
             logf_("poll: %s", strerror(errno));
             rc = 1;
@@ -639,6 +756,7 @@ int agent_serve(const struct agent_cfg *cfg)
         }
         check_db(&a);           /* before a batch opens: a stat per round */
         if (n > 0) {
+            peer_srv_handle(&a.peers, a.pfd + 2 + npfd, npeer);
             read_conns(&a, npfd);
             if (a.pfd[1].revents & POLLIN)
                 accept_all(&a);
@@ -648,7 +766,7 @@ int agent_serve(const struct agent_cfg *cfg)
             commit(&a);
         answer_syncs(&a);
 
-        if (a.nconns)
+        if (a.nconns || a.peers.nin)
             a.idle_since_ms = now_ms();
         int idle = cfg->idle_exit_s > 0 && a.nconns == 0 &&
                    now_ms() - a.idle_since_ms >= (uint64_t)cfg->idle_exit_s * 1000u;
@@ -682,6 +800,8 @@ int agent_serve(const struct agent_cfg *cfg)
     commit(&a);
     logf_("exiting");
 out:
+    peer_srv_stop(&a.peers);
+    peer_cli_close(&a.pcli);
     while (a.nconns)
         conn_done(&a, a.conns[--a.nconns]);
     free(a.conns);

@@ -14,6 +14,7 @@
 #include "cmds.h"
 #include "ct_wire.h"
 #include "paths.h"
+#include "policy.h"
 
 #define SHORT_USAGE "usage: crosstag agent [run|start|stop|status] [--db PATH] [--host NAME] [--idle-exit SEC] [--policy FILE]\n"
 
@@ -37,19 +38,23 @@ static void usage(FILE *out)
           "                     (default: $CROSSTAG_HOST, else the system's host name)\n"
           "  --idle-exit SEC    exit after SEC seconds without connections (default 0: never;\n"
           "                     agents that crosstag run starts use 30)\n"
-          "  --policy FILE      enforce this leak-prevention policy (see README; crosstag run\n"
-          "                     --policy FILE loads one into a running agent)\n"
+          "  --policy FILE      enforce this leak-prevention policy (see README): every\n"
+          "                     process tracked through this agent is checked; start\n"
+          "                     loads it into a running agent too\n"
           "  -h, --help         show this help\n", out);
 }
 
 static int stop_or_status(const struct agent_paths *p, int stop)
 {
-    pid_t pid = 0;
-    int fd = agent_connect(p, "", 0, 0, 1, &pid);
+    struct agent_hello ah = { 0 };
+    int fd = agent_connect(p, "", 0, -1, 1, &ah);
+    pid_t pid = ah.pid;
     if (fd < 0)
         return 3;
     if (!stop) {
         printf("agent pid %d serves %s\nsocket %s\nlog %s\n", (int)pid, p->db, p->sock, p->log);
+        if (ah.pol_action)
+            printf("policy on (strictest action %s)\n", policy_action_name(ah.pol_action));
         close(fd);
         return 0;
     }
@@ -138,22 +143,38 @@ int cmd_agent(int argc, char **argv)
     struct agent_paths p;
     if (agent_paths(dbpath, &p) != 0)
         return 1;
-    if (policy && strcmp(verb, "run") != 0) {
-        fprintf(stderr, "crosstag agent: --policy goes with 'agent run' (crosstag run --policy FILE "
-                        "loads a policy into a running agent)\n");
+    if (policy && strcmp(verb, "run") != 0 && strcmp(verb, "start") != 0) {
+        fprintf(stderr, "crosstag agent: --policy goes with 'agent run' or 'agent start'\n");
         return 2;
+    }
+    char polpath[4096] = "";
+    if (policy) {              /* checked before anything starts */
+        struct policy pol;
+        char err[700];
+        if (policy_load(policy, &pol, err, sizeof err) != 0) {
+            fprintf(stderr, "crosstag agent: bad policy: %s\n", err);
+            return 2;
+        }
+        snprintf(polpath, sizeof polpath, "%s", pol.path);
+        policy_free(&pol);
     }
     if (!strcmp(verb, "run")) {
         struct agent_cfg cfg = { .paths = &p, .host = host, .idle_exit_s = idle, .policy = policy };
         return agent_serve(&cfg);
     }
     if (!strcmp(verb, "start")) {
-        pid_t pid;
-        int fd = agent_connect(&p, host, 0, 1, 1, &pid);
+        struct agent_hello ah;
+        int fd = agent_connect(&p, host, 0, idle, 1, &ah);
         if (fd < 0)
             return 1;
+        /* a running agent takes the policy too (it replaces its own) */
+        if (policy && agent_send_policy(fd, polpath) != 0) {
+            close(fd);
+            return 1;
+        }
         close(fd);
-        printf("agent pid %d serves %s\n", (int)pid, p.db);
+        printf("agent pid %d serves %s%s%s\n", (int)ah.pid, p.db, policy ? " with policy " : "",
+               policy ? polpath : "");
         return 0;
     }
     if (!strcmp(verb, "stop") || !strcmp(verb, "status"))

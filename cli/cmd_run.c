@@ -366,16 +366,24 @@ int cmd_run(int argc, char **argv)
             run = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
         run &= INT64_MAX;       /* the tool's option parser takes signed numbers */
     }
-    pid_t apid;
-    if ((ctl = agent_connect(&ap, host, run, 1, o.quiet, &apid)) < 0)
+    struct agent_hello ah;
+    if ((ctl = agent_connect(&ap, host, run, AGENT_RUN_IDLE, o.quiet, &ah)) < 0)
         goto out;
+    /* An agent with a policy checks every process it tracks, also those of
+     * runs that name none. */
+    int enforce = o.policy != NULL;
+    if (!o.policy && ah.pol_action > 0) {
+        enforce = 1;
+        snprintf(polarg, sizeof polarg, "--ct-policy=%s", policy_action_name(ah.pol_action));
+        snprintf(maskarg, sizeof maskarg, "--ct-policy-mask=%u", ah.pol_mask & 0xffu);
+    }
     if (o.policy && agent_send_policy(ctl, polpath) != 0)
         goto out;
 
     snprintf(sockarg, sizeof sockarg, "--ct-socket=%s", ap.sock);
     snprintf(runarg, sizeof runarg, "--ct-run=%llu", (unsigned long long)run);
     snprintf(hostarg, sizeof hostarg, "--ct-host=%s", host);
-    char *ours[] = { sockarg, runarg, hostarg, o.policy ? polarg : NULL, maskarg, NULL };
+    char *ours[] = { sockarg, runarg, hostarg, enforce ? polarg : NULL, maskarg, NULL };
     if (!(vargv = valgrind_argv(valgrind, &o, ours))) {
         fprintf(stderr, "crosstag: out of memory\n");
         goto out;

@@ -9,6 +9,8 @@
 //   [trusted]
 //   net = 10.0.0.0/8          trusted peers: CIDR, optional "port N" or "port N-M"
 //   path = /var/backups/*     trusted local paths (writes there are not egress)
+//   [network]
+//   agent_port = 7420         where agents take labels from other hosts' agents
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -30,7 +32,7 @@ struct parse {
     int line;                  /* lines read so far: inih handles the last one read */
     int sections;              /* section headers read so far */
     struct pol_class *cur;     /* the class of the current section */
-    int in_trusted;
+    int in_trusted, in_network;
 };
 
 static int fail(struct parse *ps, const char *fmt, const char *a, const char *b)
@@ -62,13 +64,18 @@ static int enter(struct parse *ps, const char *section)
 {
     struct policy *p = ps->p;
     ps->cur = NULL;
-    ps->in_trusted = 0;
+    ps->in_trusted = ps->in_network = 0;
     if (strcmp(section, "trusted") == 0) {
         ps->in_trusted = 1;
         return 1;
     }
+    if (strcmp(section, "network") == 0) {
+        ps->in_network = 1;
+        return 1;
+    }
     if (strncmp(section, "class ", 6) != 0)
-        return fail(ps, "unknown section [%s] (expected [class NAME] or [trusted])", section, "");
+        return fail(ps, "unknown section [%s] (expected [class NAME], [trusted] or [network])",
+                    section, "");
     const char *name = section + 6;
     while (*name == ' ')
         name++;
@@ -167,10 +174,20 @@ static int on_key(void *user, const char *section, const char *key, const char *
     struct parse *ps = user;
     if (!ps->sections || !section[0])
         return fail(ps, "'%s' outside any section (start with [class NAME] or [trusted])", key, "");
-    if (!ps->cur && !ps->in_trusted)
+    if (!ps->cur && !ps->in_trusted && !ps->in_network)
         return 0;              /* the section was bad: reported once */
     if (!value[0])
         return fail(ps, "%s has no value", key, "");
+    if (ps->in_network) {
+        if (strcmp(key, "agent_port") != 0)
+            return fail(ps, "unknown key '%s' in [network] (expected agent_port)", key, "");
+        char *end;
+        long port = strtol(value, &end, 10);
+        if (*end || port < 1 || port > 65535)
+            return fail(ps, "bad agent_port '%s' (expected 1-65535)", value, "");
+        ps->p->agent_port = (unsigned)port;
+        return 1;
+    }
     if (ps->in_trusted) {
         if (strcmp(key, "net") == 0)
             return parse_net(ps, value);
@@ -242,6 +259,7 @@ int policy_load(const char *file, struct policy *p, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", file, strerror(errno));
         return -1;
     }
+    p->agent_port = POLICY_AGENT_PORT;
     struct parse ps = { .p = p, .f = f };
     int line = ini_parse_stream(read_line, &ps, on_key, &ps);
     fclose(f);
@@ -301,36 +319,51 @@ static int prefix_match(const unsigned char *a, const unsigned char *b, int bits
     return (a[full] & m) == (b[full] & m);
 }
 
-int policy_trusted_addr(const struct policy *p, const struct sockaddr *sa, size_t len)
+/* The address of sa (IPv4-mapped IPv6 as IPv4) and its port; 0 when it
+ * is not an IP address. */
+static int ip_of(const struct sockaddr *sa, size_t len, unsigned char a[16], unsigned *port)
 {
-    unsigned char a[16];
-    int fam;
-    unsigned port;
     if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
         const struct sockaddr_in *s = (const void *)sa;
         memcpy(a, &s->sin_addr, 4);
-        fam = AF_INET;
-        port = ntohs(s->sin_port);
-    } else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        *port = ntohs(s->sin_port);
+        return AF_INET;
+    }
+    if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
         const struct sockaddr_in6 *s = (const void *)sa;
-        port = ntohs(s->sin6_port);
+        *port = ntohs(s->sin6_port);
         if (IN6_IS_ADDR_V4MAPPED(&s->sin6_addr)) {    /* ::ffff:a.b.c.d is IPv4 */
             memcpy(a, s->sin6_addr.s6_addr + 12, 4);
-            fam = AF_INET;
-        } else {
-            memcpy(a, &s->sin6_addr, 16);
-            fam = AF_INET6;
+            return AF_INET;
         }
-    } else {
-        return 0;
+        memcpy(a, &s->sin6_addr, 16);
+        return AF_INET6;
     }
-    for (size_t i = 0; i < p->nnets; i++) {
+    return 0;
+}
+
+static int trusted(const struct policy *p, const struct sockaddr *sa, size_t len, int any_port)
+{
+    unsigned char a[16];
+    unsigned port;
+    int fam = ip_of(sa, len, a, &port);
+    for (size_t i = 0; fam && i < p->nnets; i++) {
         const struct pol_net *n = &p->nets[i];
-        if (n->family == fam && prefix_match(a, n->addr, n->prefix) && port >= n->port_lo &&
-            port <= n->port_hi)
+        if (n->family == fam && prefix_match(a, n->addr, n->prefix) &&
+            (any_port || (port >= n->port_lo && port <= n->port_hi)))
             return 1;
     }
     return 0;
+}
+
+int policy_trusted_addr(const struct policy *p, const struct sockaddr *sa, size_t len)
+{
+    return trusted(p, sa, len, 0);
+}
+
+int policy_trusted_host(const struct policy *p, const struct sockaddr *sa, size_t len)
+{
+    return trusted(p, sa, len, 1);
 }
 
 int policy_trusted_path(const struct policy *p, const char *path)

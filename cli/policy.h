@@ -33,7 +33,10 @@ struct policy {
     struct pol_class *cls;  size_t ncls;
     struct pol_net *nets;   size_t nnets;
     char **paths;           size_t npaths;     /* trusted local path globs */
+    unsigned agent_port;       /* [network] agent_port: agents take labels here */
 };
+
+#define POLICY_AGENT_PORT 7420
 
 /* Reads and validates `file`.  0, or -1 with "FILE:LINE: what is wrong"
  * (or "FILE: ...") in err. */
@@ -42,6 +45,9 @@ void policy_free(struct policy *p);
 
 /* The peer address is inside a trusted network (and port range). */
 int policy_trusted_addr(const struct policy *p, const struct sockaddr *sa, size_t len);
+/* The peer's address is inside a trusted network, whatever the port:
+ * another host's agent may push labels to this one. */
+int policy_trusted_host(const struct policy *p, const struct sockaddr *sa, size_t len);
 /* A regular file under a trusted path glob. */
 int policy_trusted_path(const struct policy *p, const char *path);
 /* The class protecting original source `name` ("file:/abs/path") on host

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "peer_link.h"
 #include "policy_agent.h"
 #include "query.h"
 
@@ -87,8 +88,26 @@ static int fail_closed(struct pa_decision *d, const struct policy *p, const stru
     return add_piece(d, r->sink_rel, r->len, k) != 0 || add_alert(d, &a) != 0 ? -1 : 0;
 }
 
+/* A protected piece going to a trusted host: its labels travel (carried). */
+static int add_carry(struct pa_decision *d, const struct peer_piece *pp, const struct pol_class *k)
+{
+    struct peer_piece *nc = realloc(d->carry, (d->ncarry + 1) * sizeof *nc);
+    if (nc)
+        d->carry = nc;
+    const struct pol_class **nk = realloc(d->carry_cls, (d->ncarry + 1) * sizeof *nk);
+    if (nk)
+        d->carry_cls = nk;
+    if (!nc || !nk)
+        return -1;
+    d->carry[d->ncarry] = *pp;
+    d->carry_cls[d->ncarry++] = k;
+    return 0;
+}
+
+/* carry: the destination is a trusted host elsewhere: protected pieces are
+ * collected for its agent instead of getting their class's action. */
 static int decide_run(struct store *st, const struct policy *p, const struct handlemap *hm,
-                      const struct ct_classq_run *r, struct pa_decision *d)
+                      const struct ct_classq_run *r, int carry, struct pa_decision *d)
 {
     int64_t obj;
     if (!hm_get(hm, r->src, &obj) || obj < 0)
@@ -146,6 +165,16 @@ static int decide_run(struct store *st, const struct policy *p, const struct han
             rel += w->start - r->src_off;
             len = w->end - w->start;
         }
+        if (carry) {
+            struct peer_piece pp = {
+                .rel = rel, .len = len, .src_obj = w->obj, .src_start = w->ostart, .src_end = w->oend,
+                .mode = r->mode == CT_MODE_ALIGNED && w->mode == CT_MODE_ALIGNED &&
+                        len == w->oend - w->ostart ? CT_MODE_ALIGNED : CT_MODE_ALL,
+            };
+            if (add_carry(d, &pp, k) != 0)
+                rc = -1;
+            continue;
+        }
         struct pa_alert a = { .cls = k, .action = k->action, .src_obj = w->obj,
                               .src_start = w->ostart, .src_end = w->oend, .bytes = len };
         if (add_piece(d, rel, len, k) != 0 || add_alert(d, &a) != 0)
@@ -188,12 +217,36 @@ int pa_decide(struct store *st, const struct policy *p, const struct handlemap *
     } else {
         dest_name(q, dest, d->dest, sizeof d->dest);
         d->trusted = policy_trusted_addr(p, (const struct sockaddr *)dest, q->dest_len);
+        /* A trusted host elsewhere gets the labels of the protected bytes
+         * (peer_msg.h); one on this host shares our store already. */
+        if (d->trusted && q->sink && hm_get(hm, q->sink, &d->stream) && d->stream > 0 &&
+            !peer_is_local((const struct sockaddr *)dest, q->dest_len)) {
+            d->trusted = 0;
+            d->remote = 1;
+        }
     }
     if (d->trusted)
         return 0;
     for (uint32_t i = 0; i < q->nruns; i++)
-        if (decide_run(st, p, hm, &runs[i], d) != 0)
+        if (decide_run(st, p, hm, &runs[i], d->remote, d) != 0)
             return -1;
+    if (d->remote && !d->npieces && !d->ncarry)
+        d->trusted = 1;
+    return 0;
+}
+
+int pa_carry_failed(struct pa_decision *d, const char *note)
+{
+    for (size_t i = 0; i < d->ncarry; i++) {
+        const struct pol_class *k = d->carry_cls[i];
+        const struct peer_piece *pp = &d->carry[i];
+        struct pa_alert a = { .cls = k, .action = k->action, .src_obj = pp->src_obj,
+                              .src_start = pp->src_start, .src_end = pp->src_end, .bytes = pp->len,
+                              .note = note };
+        if (add_piece(d, pp->rel, pp->len, k) != 0 || add_alert(d, &a) != 0)
+            return -1;
+    }
+    d->ncarry = 0;
     return 0;
 }
 
@@ -201,7 +254,11 @@ void pa_free(struct pa_decision *d)
 {
     free(d->pieces);
     free(d->alerts);
+    free(d->carry);
+    free(d->carry_cls);
     d->pieces = NULL;
     d->alerts = NULL;
-    d->npieces = d->nalerts = 0;
+    d->carry = NULL;
+    d->carry_cls = NULL;
+    d->npieces = d->nalerts = d->ncarry = 0;
 }

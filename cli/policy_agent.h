@@ -6,6 +6,7 @@
 
 #include "ct_wire.h"
 #include "handlemap.h"
+#include "peer_msg.h"
 #include "policy.h"
 #include "store.h"
 
@@ -14,7 +15,7 @@ struct pa_alert {
     int action;
     int64_t src_obj;           /* the original source, 0 unknown */
     uint64_t src_start, src_end, bytes;
-    const char *note;          /* static text or NULL */
+    const char *note;          /* NULL, or text that outlives the decision */
 };
 
 struct pa_decision {
@@ -23,6 +24,11 @@ struct pa_decision {
     int pending;               /* bytes trace to a pipe no records cover yet: ask again soon */
     struct ct_classr_piece *pieces; size_t npieces;
     struct pa_alert *alerts;        size_t nalerts;
+    /* A trusted host elsewhere (remote): the protected pieces whose labels
+     * must reach its agent before the send goes on, with their classes. */
+    int remote;
+    int64_t stream;            /* the stream's object id */
+    struct peer_piece *carry;  const struct pol_class **carry_cls;  size_t ncarry;
 };
 
 /* 0, or -1 out of memory.  Fails closed: a run whose source or query the
@@ -31,6 +37,9 @@ struct pa_decision {
 int pa_decide(struct store *st, const struct policy *p, const struct handlemap *hm,
               const struct ct_msg_classq *q, const unsigned char *dest,
               const struct ct_classq_run *runs, int peer_tracked, struct pa_decision *d);
+/* The carried pieces could not reach the receiver's agent: they get their
+ * class's action after all, with this note on their alerts.  0, -1. */
+int pa_carry_failed(struct pa_decision *d, const char *note);
 void pa_free(struct pa_decision *d);
 
 #endif

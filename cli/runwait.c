@@ -103,15 +103,15 @@ static int reconnect(struct rw *w)
     w->len = 0;
     fprintf(stderr, "crosstag: the agent went away; starting a new one\n");
     prctl(PR_SET_CHILD_SUBREAPER, 0);
-    pid_t apid;
-    w->ctl = agent_connect(w->cfg->paths, w->cfg->host, w->cfg->run, 1, 1, &apid);
+    struct agent_hello ah;
+    w->ctl = agent_connect(w->cfg->paths, w->cfg->host, w->cfg->run, AGENT_RUN_IDLE, 1, &ah);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (w->ctl < 0)
         return -1;
     /* Until it has the policy it answers no question: trackers fail closed. */
     if (w->cfg->policy && agent_send_policy(w->ctl, w->cfg->policy) != 0)
         return -1;
-    fprintf(stderr, "crosstag: agent pid %d carries on\n", (int)apid);
+    fprintf(stderr, "crosstag: agent pid %d carries on\n", (int)ah.pid);
     return 0;
 }
 

@@ -24,7 +24,7 @@
 #endif
 
 #define CT_WIRE_MAGIC   0x31575443u   /* "CTW1" */
-#define CT_WIRE_VERSION 1u
+#define CT_WIRE_VERSION 2u   /* 2: CLASSQ names the stream (sink, sink_off) */
 #define CT_WIRE_MAXMSG  (64u * 1024u) /* no message is longer */
 
 enum ct_msg_type {
@@ -194,6 +194,10 @@ struct ct_msg_synced {
     uint64_t lost;         /* flow records its trackers reported lost */
     uint64_t unstored;     /* records of the run the store refused */
     int64_t  agent_pid;
+    uint32_t pol_action;   /* the agent's policy: its strictest action (enum
+                              ct_action; 0 no policy) and that class's mask byte,
+                              so a run without --policy is enforced too */
+    uint32_t pol_mask;
 };
 
 /* OBJSTATE: this process wrote to file object `handle` (declared before on
@@ -247,6 +251,11 @@ struct ct_msg_classq {
     uint32_t nruns;        /* then nruns struct ct_classq_run */
     uint32_t sysno;
     uint64_t total;        /* bytes of the call */
+    uint32_t sink;         /* TCP/UDP: the stream's object handle (0: unknown), */
+    uint32_t pad;
+    uint64_t sink_off;     /* and its offset of the call's first byte: where the
+                              bytes will be in the stream, so the agent can tell a
+                              trusted receiver's agent which bytes are protected */
 };
 struct ct_classr_piece {
     uint64_t sink_rel, len;

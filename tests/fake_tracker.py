@@ -22,7 +22,7 @@ import sys
 import zlib
 
 HELLO, OBJECT, FLOW, EXIT, RUN = 1, 2, 3, 4, 6
-MAGIC, VERSION = 0x31575443, 1
+MAGIC, VERSION = 0x31575443, 2
 
 
 def msg(mtype, body, tail=b""):

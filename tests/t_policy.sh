@@ -29,7 +29,7 @@ printf '[class c]\nsource = /x\n[trusted]\nnet = 10.1.2.300\n' |
 printf '[class c]\nsource = /x\n[trusted]\nnet = ::1 port 70000\n' |
     bad_policy port "crosstag: bad policy: port.ini:4: bad port range in net '::1 port 70000'"
 printf '[klass c]\nsource = /x\n' |
-    bad_policy section "crosstag: bad policy: section.ini:1: unknown section [klass c] (expected [class NAME] or [trusted])"
+    bad_policy section "crosstag: bad policy: section.ini:1: unknown section [klass c] (expected [class NAME], [trusted] or [network])"
 printf 'source = /x\n' |
     bad_policy nosection "crosstag: bad policy: nosection.ini:1: 'source' outside any section (start with [class NAME] or [trusted])"
 printf '[class c]\nsource = x\n' |
@@ -44,6 +44,10 @@ printf '[class c]\nsource = /x\nthis line is wrong\n' |
     bad_policy syntax "crosstag: bad policy: syntax.ini:3: syntax error (expected [section], key = value or a comment)"
 printf '[class c]\naction = mask\n' |
     bad_policy nosource "crosstag: bad policy: nosource.ini: class 'c' has no source"
+printf '[class c]\nsource = /x\n[network]\nagent_port = 0\n' |
+    bad_policy agentport "crosstag: bad policy: agentport.ini:4: bad agent_port '0' (expected 1-65535)"
+printf '[class c]\nsource = /x\n[network]\nport = 7\n' |
+    bad_policy netkey "crosstag: bad policy: netkey.ini:4: unknown key 'port' in [network] (expected agent_port)"
 printf '# nothing\n' |
     bad_policy empty "crosstag: bad policy: empty.ini: no [class NAME] section: nothing is protected"
 "$CT" run --db "$DB" --host "$H" --policy missing.ini -- true 2>"$T/.err"; rc=$?

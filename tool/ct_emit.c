@@ -574,8 +574,8 @@ void em_objstate(UInt handle, Long mtime_ns, ULong size, ULong time_ns)
  * True with the answer's pieces in *pieces (valid until the next call),
  * False when there is no answer (the caller fails closed). */
 Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_classq_run *runs,
-               UInt nruns, UInt sysno, ULong total, const struct ct_classr_piece **pieces,
-               UInt *npieces)
+               UInt nruns, UInt sysno, ULong total, UInt sink, ULong sink_off,
+               const struct ct_classr_piece **pieces, UInt *npieces)
 {
     static ULong next_id;
     if (!ct_opt.socket_path) return False;
@@ -589,6 +589,8 @@ Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_
     m->nruns = nruns;
     m->sysno = sysno;
     m->total = total;
+    m->sink = sink;
+    m->sink_off = sink_off;
     VG_(memcpy)(m + 1, dest, dest_len);
     VG_(memcpy)((UChar *)(m + 1) + dl, runs, nruns * sizeof *runs);
     classq_id = next_id;

@@ -19,9 +19,10 @@ void em_exit(Int status);
 void em_objstate(UInt handle, Long mtime_ns, ULong size, ULong time_ns);
 ULong em_lost(void);
 /* Leak prevention: asks the agent about a call's source runs (CLASSQ) and
- * waits for its answer; False when none came (fail closed). */
+ * waits for its answer; False when none came (fail closed).  sink/sink_off:
+ * the stream (handle, 0 none) and the offset the call's bytes go to. */
 Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_classq_run *runs,
-               UInt nruns, UInt sysno, ULong total, const struct ct_classr_piece **pieces,
-               UInt *npieces);
+               UInt nruns, UInt sysno, ULong total, UInt sink, ULong sink_off,
+               const struct ct_classr_piece **pieces, UInt *npieces);
 
 #endif

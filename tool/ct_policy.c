@@ -23,6 +23,7 @@
 #include "ct_emit.h"
 #include "ct_objects.h"
 #include "ct_shadow.h"
+#include "ct_sockets.h"
 #include "ct_syscalls.h"
 #include "pub_tool_aspacemgr.h"
 #include "pub_tool_libcfile.h"
@@ -38,6 +39,8 @@ struct pcall {
     UInt dest_kind;
     UChar dest[128];                  /* sockaddr, or the file's name (cut) */
     UInt dest_len;
+    UInt sink;                        /* TCP/UDP: the stream's handle, 0 unknown */
+    ULong sink_off;                   /* the call's first byte in it */
     Bool is_socket, blocked;
     Addr seg_a[NSEG];
     ULong seg_n[NSEG];
@@ -77,6 +80,8 @@ static Bool dest_of(Int fd, Addr addr, UInt alen)
     struct ct_obj *o = obj_for_fd(fd);
     if (!o) return False;
     pc.is_socket = False;
+    pc.sink = 0;
+    pc.sink_off = 0;
     if (o->kind == CT_OBJ_FILE) {
         pc.dest_kind = CT_DEST_FILE;
         pc.dest_len = o->name_len < sizeof pc.dest ? o->name_len : sizeof pc.dest;
@@ -103,6 +108,15 @@ static Bool dest_of(Int fd, Addr addr, UInt alen)
     pc.dest_kind = type == VKI_SOCK_STREAM ? CT_DEST_TCP : CT_DEST_UDP;
     pc.dest_len = len;
     pc.is_socket = True;
+    /* Where the bytes will be in the stream (not consumed: the call may
+     * still fail), for the agent to pass on to a trusted receiver's agent. */
+    ULong off = 0;
+    struct ct_obj *so = sock_io(fd, o, False, False, 0, addr, alen, &off);
+    if (so && so != o) {
+        obj_declare(so);
+        pc.sink = so->handle;
+        pc.sink_off = off;
+    }
     return True;
 }
 
@@ -164,7 +178,7 @@ static void ask(void)
     const struct ct_classr_piece *pieces;
     UInt np;
     if (em_classq(pc.dest_kind, pc.dest, pc.dest_len, pc.runs, pc.nruns, pc.sysno, pc.total,
-                  &pieces, &np)) {
+                  pc.sink, pc.sink_off, &pieces, &np)) {
         for (UInt i = 0; i < np; i++)
             if (pieces[i].sink_rel < pc.total)
                 apply(pieces[i].action, pieces[i].sink_rel,
@@ -296,7 +310,8 @@ static void check_copy(Int in_fd, Bool has_off, ULong off, ULong n)
     UInt worst = ct_opt.policy;
     cpy.active = False;
     cpy.n = 0;
-    if (em_classq(pc.dest_kind, pc.dest, pc.dest_len, pc.runs, 1, pc.sysno, n, &pieces, &np)) {
+    if (em_classq(pc.dest_kind, pc.dest, pc.dest_len, pc.runs, 1, pc.sysno, n, pc.sink, pc.sink_off,
+                  &pieces, &np)) {
         worst = CT_ACT_NONE;
         for (UInt i = 0; i < np; i++) {
             if (pieces[i].action > worst) worst = pieces[i].action;
@@ -344,12 +359,16 @@ void pol_pre(UInt sysno, UWord *args)
     }
     case __NR_sendmmsg: {
         const struct vki_mmsghdr *mv = (const struct vki_mmsghdr *)A(1);
+        ULong before = 0;                 /* bytes of the earlier messages (TCP) */
         for (ULong k = 0; mv && k < A(2); k++) {
             const struct vki_msghdr *m = &mv[k].msg_hdr;
             pc.nseg = 0;
             pc.total = 0;
             if (!dest_of(pc.fd, (Addr)m->msg_name, m->msg_name ? m->msg_namelen : 0)) continue;
+            /* message k goes after the first k: datagram k, or their bytes */
+            pc.sink_off += pc.dest_kind == CT_DEST_UDP ? k << 32 : before;
             add_iov(m->msg_iov, m->msg_iovlen);
+            before += pc.total;
             check();
         }
         return;
