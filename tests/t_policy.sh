@@ -228,6 +228,17 @@ cat >want <<EOF
 {"host":"$H","destination":"file:$T/sp.out","class":"confidential","action":"mask","source":{"host":"$H","object":"file:$T/secretk.bin","start":0,"end":50},"bytes":50}
 EOF
 cmp -s want gota && pass copy-alerts || fail copy-alerts "want $(cat want)" gota
+# Writes through a shared mapping of a file: masked in the mapping at its
+# next flush (here msync); an unprotected file through the same path intact.
+fresh_db
+policy mask
+ctrun_ok mapwrite --policy "$T/pol.ini" -- sh -c "'$PROGS/mapwrite' secret.txt mapped.out; '$PROGS/mapwrite' public.txt mapped2.out"
+cmp -s public.txt mapped2.out && [ "$(cat mapped.out)" = '****************' ] && pass mapwrite-masked ||
+    fail mapwrite-masked "mapped.out: '$(cat -v mapped.out)', mapped2.out: '$(cat -v mapped2.out)'" "$CTERR"
+"$CT" alerts --db "$DB" --json | sed 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//; s/"process":"[^"]*",//' >gota
+printf '{"host":"%s","destination":"file:%s/mapped.out","class":"confidential","action":"mask","source":{"host":"%s","object":"file:%s/secret.txt","start":0,"end":16},"bytes":16}\n' "$H" "$T" "$H" "$T" >want
+cmp -s want gota && pass mapwrite-alert || fail mapwrite-alert "want $(cat want)" gota
+
 # a direct send of the file over TCP
 fresh_db
 recv_bg || fail direct-send "netrecv did not listen"

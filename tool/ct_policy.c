@@ -327,6 +327,32 @@ static void check_copy(Int in_fd, Bool has_off, ULong off, ULong n)
     pc.nruns = 0;
 }
 
+/* Bytes a process stored into a shared mapping of a file reach the file
+ * (page cache) with the store itself: no syscall comes first.  The
+ * earliest point the tool has is the next flush of that mapping (any
+ * syscall that can tell another process, msync, munmap, exit): there the
+ * protected bytes of a file outside the trusted paths are masked in the
+ * mapping, so the file keeps '*' — but until then the page cache held
+ * them (docs/design.md says so). */
+void pol_check_mapped(const struct ct_obj *o, Addr a, ULong n, UInt sysno)
+{
+    if (!ct_opt.policy || o->kind != CT_OBJ_FILE || n == 0) return;
+    pc.sysno = sysno;
+    pc.fd = -1;
+    pc.nseg = 0;
+    pc.total = 0;
+    pc.nruns = 0;
+    pc.blocked = False;
+    pc.is_socket = False;
+    pc.sink = 0;
+    pc.sink_off = 0;
+    pc.dest_kind = CT_DEST_FILE;
+    pc.dest_len = o->name_len < sizeof pc.dest ? o->name_len : sizeof pc.dest;
+    VG_(memcpy)(pc.dest, o->name, pc.dest_len);
+    add_seg(a, n);
+    check();
+}
+
 #define A(i) (args[i])
 
 void pol_pre(UInt sysno, UWord *args)

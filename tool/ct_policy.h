@@ -10,5 +10,10 @@ void pol_pre(UInt sysno, UWord *args);
 /* After a kernel-side copy of n bytes into out_fd at out_off: protected
  * pieces the agent named before the call are overwritten with the mask. */
 void pol_post_copy(Int out_fd, ULong out_off, ULong n);
+/* Bytes [a, a+n) of a shared writable mapping of file object o are about
+ * to be recorded as written to it: protected ones bound for an untrusted
+ * file are masked in the mapping (const struct ct_obj *). */
+struct ct_obj;
+void pol_check_mapped(const struct ct_obj *o, Addr a, ULong n, UInt sysno);
 
 #endif

@@ -2,6 +2,7 @@
 #include "ct_shm.h"
 #include "ct_objects.h"
 #include "ct_emit.h"
+#include "ct_policy.h"
 #include "ct_shadow.h"
 #include "ct_syscalls.h"
 #include "pub_tool_libcfile.h"
@@ -81,6 +82,13 @@ static Bool under_dev_shm(const struct ct_obj *o)
     return o->name_len > 14 && VG_(strncmp)(o->name, "file:/dev/shm/", 14) == 0;
 }
 
+/* Memory shared with other processes rather than a file's contents:
+ * /dev/shm, SysV segments ("/SYSV<key> (deleted)" in /proc). */
+static Bool is_ipc_region(const struct ct_obj *o)
+{
+    return under_dev_shm(o) || (o->name_len > 10 && VG_(strncmp)(o->name, "file:/SYSV", 10) == 0);
+}
+
 void shm_map(struct ct_obj *o, Addr addr, ULong len, ULong off, ULong n, UWord prot)
 {
     /* /dev/shm exists to pass data between processes: always a source */
@@ -104,6 +112,10 @@ void shm_flush(Addr a, ULong len, Bool unmap, UInt sysno)
             Addr e = p + PAGE < m->a + m->len ? p + PAGE : m->a + m->len;
             ULong k = (s - m->a) / PAGE, h = page_hash(s, e - s);
             if (h == m->hash[k]) continue;
+            if (h && ct_opt.policy && o->kind == CT_OBJ_FILE && !is_ipc_region(o)) {
+                pol_check_mapped(o, s, e - s, sysno);    /* may mask: labels change */
+                h = page_hash(s, e - s);
+            }
             m->hash[k] = h;
             if (!h) continue;                  /* cleared: no flow says so */
             if (!timed) {
