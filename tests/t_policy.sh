@@ -132,6 +132,14 @@ send_case block 127.0.0.1
 alert_line block "tcp:127.0.0.1:$PORT" 0 16 16 >want
 alerts_json >gota
 cmp -s want gota && pass block-alert || fail block-alert "want $(cat want)" gota
+# a program that ignores SIGPIPE sees the send fail with EACCES
+fresh_db
+recv_bg || fail block-eacces "netrecv did not listen"
+ctrun --policy "$T/pol.ini" -- sh -c "trap '' PIPE; '$PROGS/netsend' tcp 127.0.0.1 $PORT < secret.txt"
+SEND_RC=$?
+wait "$RECV_PID"
+[ $SEND_RC -eq 1 ] && [ ! -s got ] && grep -q "netsend: send: Permission denied" "$CTERR" && pass block-eacces ||
+    fail block-eacces "exit $SEND_RC; got '$(cat -v got)'" "$CTERR"
 
 # a trusted destination: intact, no alert
 policy mask '[trusted]\nnet = 127.0.0.0/8\n'
@@ -238,6 +246,19 @@ cmp -s public.txt mapped2.out && [ "$(cat mapped.out)" = '****************' ] &&
 "$CT" alerts --db "$DB" --json | sed 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//; s/"process":"[^"]*",//' >gota
 printf '{"host":"%s","destination":"file:%s/mapped.out","class":"confidential","action":"mask","source":{"host":"%s","object":"file:%s/secret.txt","start":0,"end":16},"bytes":16}\n' "$H" "$T" "$H" "$T" >want
 cmp -s want gota && pass mapwrite-alert || fail mapwrite-alert "want $(cat want)" gota
+
+# Syscalls whose bytes crosstag does not follow fail closed: a message
+# queue's bytes are masked like an untrusted egress; io_uring is refused.
+fresh_db
+policy mask
+ctrun_ok ipc --policy "$T/pol.ini" -- sh -c "'$PROGS/ipcsend' msgq secret.txt > msgq.out; '$PROGS/ipcsend' msgq public.txt > msgq2.out; '$PROGS/ipcsend' iouring > iou.out"
+[ "$(cat msgq.out)" = '****************' ] && cmp -s public.txt msgq2.out && pass msgq-masked ||
+    fail msgq-masked "msgq.out: '$(cat -v msgq.out)'" "$CTERR"
+"$CT" alerts --db "$DB" --json | sed 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//; s/"process":"[^"]*",//; s/msgq:[0-9]*/msgq:ID/' >gota
+printf '{"host":"%s","destination":"msgq:ID","class":"confidential","action":"mask","source":{"host":"%s","object":"file:%s/secret.txt","start":0,"end":16},"bytes":16}\n' "$H" "$H" "$T" >want
+cmp -s want gota && pass msgq-alert || fail msgq-alert "want $(cat want)" gota
+[ "$(cat iou.out)" = ENOSYS ] && grep -q "io_uring is not tracked, so it is refused (ENOSYS)" "$CTERR" &&
+    pass io-uring-refused || fail io-uring-refused "iou.out: $(cat iou.out)" "$CTERR"
 
 # a direct send of the file over TCP
 fresh_db

@@ -9,6 +9,7 @@
 #include "ct_objects.h"
 #include "ct_syscalls.h"
 #include "ct_emit.h"
+#include "ct_policy.h"
 #include "ct_gc.h"
 #include "ct_stats.h"
 #include "ct_objstate.h"
@@ -114,6 +115,7 @@ static void pre_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
 static void post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
 {
     res = udptag_post(tid, sysno, args, res);   /* UDP trailers off first */
+    res = pol_post(tid, sysno, args, res);      /* what a policy makes of the result */
     sc_post(tid, sysno, args, nargs, res);
     shm_post(sysno, args, res);
 }

@@ -27,8 +27,14 @@
 #include "ct_syscalls.h"
 #include "pub_tool_aspacemgr.h"
 #include "pub_tool_libcfile.h"
+#include "pub_tool_machine.h"
+#include "pub_tool_libcprint.h"
+#include "libvex_guest_offsets.h"
 #include "pub_tool_vki.h"
 #include "pub_tool_vkiscnums.h"
+
+/* exported by the core, not in the pub_tool headers */
+extern SysRes VG_(mk_SysRes_Error)(UWord err);
 
 #define NSEG 1024                     /* iovecs per call (IOV_MAX) */
 
@@ -134,11 +140,18 @@ static Addr byte_at(ULong rel, ULong *room)
     return 0;
 }
 
+/* The call blocked last, so its post hook can make it fail with EACCES. */
+static struct { Bool on; ThreadId tid; UInt sysno; } blocked_call;
+static ThreadId cur_tid;
+
 static void block(void)
 {
     if (pc.blocked) return;
     pc.blocked = True;
     ct_syscall(__NR_shutdown, pc.fd, 2 /* SHUT_RDWR */, 0, 0, 0, 0);
+    blocked_call.on = True;
+    blocked_call.tid = cur_tid;
+    blocked_call.sysno = pc.sysno;
 }
 
 /* Masks [rel, rel+len) of the call, or blocks when the memory is read-only. */
@@ -353,11 +366,31 @@ void pol_check_mapped(const struct ct_obj *o, Addr a, ULong n, UInt sysno)
     check();
 }
 
+/* Syscalls that carry the program's bytes somewhere the engine does not
+ * follow (another process's memory, message queues, extended attributes,
+ * a pipe by page gifting): their destination is unknown, so protected
+ * bytes get their class's action as at any untrusted egress — fail closed.
+ * The destination is named for the alert ("msgq:ID"...). */
+static Bool other_dest(const HChar *fmt, UWord v)
+{
+    HChar name[64];
+    VG_(snprintf)(name, sizeof name, fmt, v);
+    pc.dest_kind = CT_DEST_FILE;      /* not "file:": never a trusted path */
+    pc.dest_len = VG_(strlen)(name);
+    VG_(memcpy)(pc.dest, name, pc.dest_len);
+    pc.is_socket = False;
+    pc.sink = 0;
+    pc.sink_off = 0;
+    return True;
+}
+
 #define A(i) (args[i])
 
-void pol_pre(UInt sysno, UWord *args)
+void pol_pre(ThreadId tid, UInt sysno, UWord *args)
 {
     if (!ct_opt.policy) return;
+    cur_tid = tid;
+    blocked_call.on = False;
     pc.sysno = sysno;
     pc.nseg = 0;
     pc.total = 0;
@@ -408,8 +441,61 @@ void pol_pre(UInt sysno, UWord *args)
         if (dest_of(pc.fd, 0, 0))
             check_copy((Int)A(0), A(1) != 0, A(1) ? *(const ULong *)A(1) : 0, A(4));
         return;
+    /* ---- not modelled as flows: fail closed (other_dest) ---- */
+    case __NR_msgsnd:                  /* struct msgbuf { long mtype; char mtext[]; } */
+        if (!A(1) || !A(2)) return;
+        other_dest("msgq:%lu", A(0));
+        add_seg(A(1) + sizeof(Long), A(2));
+        break;
+    case __NR_mq_timedsend:
+        if (!A(2)) return;
+        other_dest("mqueue:fd %lu", A(0));
+        add_seg(A(1), A(2));
+        break;
+    case __NR_vmsplice:
+        other_dest("vmsplice:fd %lu", A(0));
+        add_iov((const struct vki_iovec *)A(1), A(2));
+        break;
+    case __NR_process_vm_writev:
+        other_dest("process_vm_writev:pid %lu", A(0));
+        add_iov((const struct vki_iovec *)A(1), A(2));
+        break;
+    case __NR_setxattr: case __NR_lsetxattr: case __NR_fsetxattr:
+        if (!A(3)) return;
+        other_dest(sysno == __NR_fsetxattr ? "xattr:fd %lu" : "xattr:%lu", A(0));
+        add_seg(A(2), A(3));
+        break;
     default:
         return;
     }
     check();
+}
+
+/* io_uring moves bytes by shared rings the engine does not read: refused
+ * under a policy (fail closed).  The program sees ENOSYS, as on a kernel
+ * without io_uring, and falls back to plain syscalls, which are checked.
+ * A blocked send fails with EACCES (its socket is shut down as well). */
+SysRes pol_post(ThreadId tid, UInt sysno, UWord *args, SysRes res)
+{
+    (void)args;
+    if (!ct_opt.policy) return res;
+    if (sysno == __NR_io_uring_setup && !sr_isError(res)) {
+        ct_syscall(__NR_close, sr_Res(res), 0, 0, 0, 0, 0);
+        static Bool said;
+        if (!said) {
+            said = True;
+            em_note(1, "policy: io_uring is not tracked, so it is refused (ENOSYS) while a "
+                       "policy is on; the program falls back to plain syscalls");
+        }
+        ULong r = (ULong)-(Long)VKI_ENOSYS;
+        VG_(set_shadow_regs_area)(tid, 0, OFFSET_amd64_RAX, 8, (const UChar *)&r);
+        return VG_(mk_SysRes_Error)(VKI_ENOSYS);
+    }
+    if (blocked_call.on && blocked_call.tid == tid && blocked_call.sysno == sysno) {
+        blocked_call.on = False;
+        ULong r = (ULong)-(Long)VKI_EACCES;
+        VG_(set_shadow_regs_area)(tid, 0, OFFSET_amd64_RAX, 8, (const UChar *)&r);
+        return VG_(mk_SysRes_Error)(VKI_EACCES);
+    }
+    return res;
 }

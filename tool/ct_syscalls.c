@@ -303,7 +303,7 @@ void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
     struct pre_state *p = &pre_states[tid];
     os_pre(sysno, args);
     shm_pre(sysno, args);
-    pol_pre(sysno, args);          /* leak prevention: before the bytes leave */
+    pol_pre(tid, sysno, args);     /* leak prevention: before the bytes leave */
     switch (sysno) {
     case __NR_write: case __NR_pwrite64: case __NR_writev: case __NR_pwritev: case __NR_pwritev2:
     case __NR_sendto: case __NR_sendmsg: case __NR_sendmmsg: case __NR_tee: case __NR_msync:
