@@ -99,8 +99,9 @@ int cmd_db(int argc, char **argv)
             rc = 1;
             continue;
         }
-        printf("%s: %lld hosts, %lld processes, %lld objects, %lld flows added\n", argv[i],
-               (long long)c.hosts, (long long)c.processes, (long long)c.objects, (long long)c.flows);
+        printf("%s: %lld hosts, %lld processes, %lld objects, %lld flows, %lld alerts added\n",
+               argv[i], (long long)c.hosts, (long long)c.processes, (long long)c.objects,
+               (long long)c.flows, (long long)c.alerts);
     }
     store_close(s);
     return rc;

@@ -98,7 +98,7 @@ typedef int (*store_alert_fn)(void *ctx, const struct store_alertinfo *a);
 int store_alerts(struct store *s, store_alert_fn fn, void *ctx);
 
 /* ---- merging (crosstag db merge) ---- */
-struct store_merge_counts { int64_t hosts, processes, objects, flows; };   /* rows added */
+struct store_merge_counts { int64_t hosts, processes, objects, flows, alerts; };   /* rows added */
 /* Adds every row of the store at src_path that this one lacks (matched by
  * identity, not id: merging twice adds nothing).  One transaction. */
 int store_merge(struct store *s, const char *src_path, struct store_merge_counts *out);

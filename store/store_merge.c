@@ -43,6 +43,19 @@ static const char merge_sql[] =
     "   AND m.ino IS o.ino AND m.version = o.version AND m.name = o.name GROUP BY o.id;\n"
     "CREATE INDEX temp.omap_sid ON omap(sid);\n";
 
+/* Alerts (schema 4) by all their columns; their process and source object
+ * through the maps (NULL stays NULL). */
+static const char alerts_sql[] =
+    "INSERT INTO alerts(time_ns, proc, dest, class, action, src_obj, src_start, src_end, bytes, note)\n"
+    "  SELECT a.time_ns, pm.mid, a.dest, a.class, a.action, om.mid, a.src_start, a.src_end,\n"
+    "         a.bytes, a.note\n"
+    "  FROM src.alerts a LEFT JOIN pmap pm ON pm.sid = a.proc LEFT JOIN omap om ON om.sid = a.src_obj\n"
+    "  WHERE NOT EXISTS (SELECT 1 FROM main.alerts m WHERE m.time_ns = a.time_ns\n"
+    "        AND m.proc IS pm.mid AND m.dest = a.dest AND m.class = a.class AND m.action = a.action\n"
+    "        AND m.src_obj IS om.mid AND m.src_start IS a.src_start AND m.src_end IS a.src_end\n"
+    "        AND m.bytes = a.bytes AND m.note IS a.note)\n"
+    "  ORDER BY a.id;\n";
+
 /* Flows last; the source's schema decides whether reps/steps exist. */
 static const char *flows_sql[2] = {
     "INSERT INTO flows(proc, time_ns, src_time_ns, sysno, sink_obj, sink_start, sink_end,\n"
@@ -81,12 +94,13 @@ static int count(struct store *s, const char *sql, int64_t *out)
     return rc == SQLITE_ROW ? 0 : ct_sqlite_fail(s, "count");
 }
 
-static int totals(struct store *s, int64_t v[4])
+static int totals(struct store *s, int64_t v[5])
 {
     return count(s, "SELECT count(*) FROM main.hosts", &v[0]) ||
            count(s, "SELECT count(*) FROM main.processes", &v[1]) ||
            count(s, "SELECT count(*) FROM main.objects", &v[2]) ||
-           count(s, "SELECT count(*) FROM main.flows", &v[3]) ? -1 : 0;
+           count(s, "SELECT count(*) FROM main.flows", &v[3]) ||
+           count(s, "SELECT count(*) FROM main.alerts", &v[4]) ? -1 : 0;
 }
 
 int store_merge(struct store *s, const char *src_path, struct store_merge_counts *out)
@@ -118,13 +132,14 @@ int store_merge(struct store *s, const char *src_path, struct store_merge_counts
     if (rc != SQLITE_DONE)
         return ct_sqlite_fail(s, "attach");
 
-    int64_t before[4], after[4];
+    int64_t before[5], after[5];
     int ok = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
     if (!ok)
         ct_sqlite_fail(s, "begin");
     ok = ok && totals(s, before) == 0;
     if (ok && (sqlite3_exec(s->db, merge_sql, NULL, NULL, NULL) != SQLITE_OK ||
-               sqlite3_exec(s->db, flows_sql[schema >= 2], NULL, NULL, NULL) != SQLITE_OK)) {
+               sqlite3_exec(s->db, flows_sql[schema >= 2], NULL, NULL, NULL) != SQLITE_OK ||
+               (schema >= 4 && sqlite3_exec(s->db, alerts_sql, NULL, NULL, NULL) != SQLITE_OK))) {
         ct_sqlite_fail(s, "merge");
         ok = 0;
     }
@@ -147,5 +162,6 @@ int store_merge(struct store *s, const char *src_path, struct store_merge_counts
     out->processes = after[1] - before[1];
     out->objects = after[2] - before[2];
     out->flows = after[3] - before[3];
+    out->alerts = after[4] - before[4];
     return 0;
 }

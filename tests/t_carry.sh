@@ -106,4 +106,15 @@ sleep 0.5
 grep -q "refused labels from $C: not in a trusted network of the policy" "$(log_of b)" &&
     on b "$CT" agent status >/dev/null && pass untrusted-refused ||
     fail untrusted-refused "b's agent did not refuse c" "$(log_of b)"
+
+# ---- db merge brings every host's alerts (once) ----
+for h in a b; do on "$h" "$CT" agent stop >/dev/null 2>&1; done
+M=$T/merged.db
+"$CT" db merge --db "$M" "$(net_dir a)/crosstag.db" "$(net_dir b)/crosstag.db" >"$T/m1" 2>&1
+"$CT" db merge --db "$M" "$(net_dir a)/crosstag.db" "$(net_dir b)/crosstag.db" >"$T/m2" 2>&1
+"$CT" alerts --db "$M" --json | sed 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//' >"$T/gotm"
+{ on a "$CT" alerts --json; on b "$CT" alerts --json; } | sed 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//' >"$T/wantm"
+grep -q " 0 alerts added" "$T/m2" && ! grep -v " 0 alerts added" "$T/m2" | grep -q . &&
+    [ "$(wc -l <"$T/wantm")" = 3 ] && cmp -s "$T/wantm" "$T/gotm" && pass merge-alerts ||
+    { cat "$T/m1" "$T/m2" "$T/gotm" >"$T/e"; fail merge-alerts "merged alerts differ" "$T/e"; }
 finish

@@ -37,12 +37,12 @@ EOF
 stop_agent "$DA"; stop_agent "$DB_B"
 
 out=$("$CT" db merge --db "$M" "$DA" "$DB_B" 2>&1)
-want="$DA: 1 hosts, 1 processes, 3 objects, 2 flows added
-$DB_B: 1 hosts, 1 processes, 2 objects, 1 flows added"
+want="$DA: 1 hosts, 1 processes, 3 objects, 2 flows, 0 alerts added
+$DB_B: 1 hosts, 1 processes, 2 objects, 1 flows, 0 alerts added"
 [ "$out" = "$want" ] && pass merge-counts || fail merge-counts "got: $out"
 out=$("$CT" db merge --db "$M" "$DA" "$DB_B" 2>&1)
-want="$DA: 0 hosts, 0 processes, 0 objects, 0 flows added
-$DB_B: 0 hosts, 0 processes, 0 objects, 0 flows added"
+want="$DA: 0 hosts, 0 processes, 0 objects, 0 flows, 0 alerts added
+$DB_B: 0 hosts, 0 processes, 0 objects, 0 flows, 0 alerts added"
 [ "$out" = "$want" ] && pass merge-idempotent || fail merge-idempotent "got: $out"
 n=$(sqlite3 "$M" "SELECT group_concat(name) FROM (SELECT name FROM hosts ORDER BY name)")
 [ "$n" = "a,b" ] && pass merge-hosts || fail merge-hosts "hosts $n"
