@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# bench/bench_ftp.sh — FTP under crosstag (issue 5 item 6): a test network
+# (net/ctnet) of hosts a, b, c; vsftpd on a serves a SIZE_MB MB file, curl
+# fetches it (passive mode), each end on its own host:
+#   native     both native
+#   none       both under valgrind --tool=none (the cost of Valgrind itself)
+#   track      both under crosstag run, no policy (tracking only)
+#   config4    both under crosstag run --policy P, the file not protected
+#              (TA-Salvia's configuration 4)
+#   config5    both under crosstag run --policy P, the file protected, sent to
+#              b, a trusted tracked host: its labels travel with it and b keeps
+#              tracking (TA-Salvia's configuration 5; needs the label transport)
+#   blocked    the protected file to c (untrusted): the time until curl is
+#              refused (the data connection is shut down before sendfile)
+# P (one policy for the net): class confidential, action block, source a's
+# secret.bin; trusted nets a and b, trusted path b's data folder (b keeps
+# what it received); c untrusted.
+# Per mode: vsftpd is started once in that mode, curl runs REPS times; the
+# table shows the medians of curl's own transfer time (time_total: from the
+# start of the connection to the last byte, without the program's start-up,
+# which under Valgrind alone is ~0.7 s) and of the whole client command's
+# wall time, MB/s on the transfer time, ratios, and whether every received
+# file's sha256 equals the original's.
+# vsftpd runs with one_process_model=YES (Valgrind refuses the two-process
+# model's setrlimit) and run_as_launching_user=YES (no chroot, no drop of
+# root: see tests/t_ftp.sh for why).
+# Needs root.  Run by hand, not by the test suite.
+# Usage: sudo bash bench/bench_ftp.sh [SIZE_MB]   (default 100; REPS=N, default 3)
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+root=$(dirname "$here")
+CT=$root/build/bin/crosstag
+CTNET=$root/net/ctnet
+MB=${1:-100}
+REPS=${REPS:-3}
+[[ $MB =~ ^[0-9]+$ ]] && [ "$MB" -ge 1 ] && [[ $REPS =~ ^[0-9]+$ ]] && [ "$REPS" -ge 1 ] ||
+    { echo "usage: sudo bash bench/bench_ftp.sh [SIZE_MB]   (REPS=N runs per mode)" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (the test network is made of network namespaces)" >&2; exit 1; }
+[ -x "$CT" ] || { echo "bench: $CT missing (run make)" >&2; exit 1; }
+for c in valgrind vsftpd curl ss sha256sum; do command -v "$c" >/dev/null || { echo "bench: $c missing (bash setup.sh)" >&2; exit 1; }; done
+if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
+LIMIT=${BENCH_TIMEOUT:-1800}     # seconds per measured command: a hang guard
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/crosstag-bench.XXXXXX") || exit 1
+export CTNET_ROOT=$W/ctnet LC_ALL=C
+NET=bf$$
+VS=
+stop_server() {
+    [ -n "$VS" ] || return 0
+    kill -TERM "$VS" 2>/dev/null
+    wait "$VS" 2>/dev/null
+    VS=
+}
+trap 'stop_server; "$CTNET" down "$NET" >/dev/null 2>&1; rm -rf "$W"' EXIT
+trap 'exit 130' INT TERM
+"$CTNET" up "$NET" a b c >/dev/null || { echo "bench: ctnet up failed" >&2; exit 1; }
+A=$("$CTNET" ip "$NET" a) B=$("$CTNET" ip "$NET" b)
+AD=$("$CTNET" dir "$NET" a)/data BD=$("$CTNET" dir "$NET" b)/data
+"$CT" bpf attach >/dev/null 2>&1 || echo "bench: note: crosstag bpf attach failed (streams get id 0)" >&2
+
+mkdir -p "$AD/ftp/pub" "$AD/empty"
+"$PY" -c 'import random, sys; sys.stdout.buffer.write(random.Random(int(sys.argv[2])).randbytes(int(sys.argv[1])))' \
+    $((MB * 1000 * 1000)) 1 >"$AD/ftp/pub/public.bin"
+"$PY" -c 'import random, sys; sys.stdout.buffer.write(random.Random(int(sys.argv[2])).randbytes(int(sys.argv[1])))' \
+    $((MB * 1000 * 1000)) 2 >"$AD/ftp/pub/secret.bin"
+SUM_PUB=$(sha256sum <"$AD/ftp/pub/public.bin" | cut -d' ' -f1)
+SUM_SEC=$(sha256sum <"$AD/ftp/pub/secret.bin" | cut -d' ' -f1)
+cat >"$W/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=$A
+background=NO
+anonymous_enable=YES
+no_anon_password=YES
+anon_root=$AD/ftp
+run_as_launching_user=YES
+local_enable=NO
+write_enable=NO
+secure_chroot_dir=$AD/empty
+pasv_min_port=30000
+pasv_max_port=30099
+one_process_model=YES
+EOF
+POL=$W/pol.ini
+cat >"$POL" <<EOF
+[class confidential]
+action = block
+source = a:$AD/ftp/pub/secret.bin
+[trusted]
+net = $A/32
+net = $B/32
+path = $BD/*
+EOF
+
+now() { date +%s.%N; }
+# wrap MODE -> the command prefix of that mode (run on the host: CROSSTAG_DB is the host's)
+wrap() {
+    case $1 in
+        native) ;;
+        none) echo valgrind -q --tool=none --vgdb=no --trace-children=yes ;;
+        track) echo "$CT" run -q -- ;;
+        config4|config5|blocked) echo "$CT" run -q --policy "$POL" -- ;;
+    esac
+}
+listening() { [ -n "$(ss -N "$NET-a" -ltnH 'sport = :21')" ]; }
+start_server() {
+    # shellcheck disable=SC2046
+    "$CTNET" exec "$NET" a timeout -k 10 "$LIMIT" $(wrap "$1") vsftpd "$W/vsftpd.conf" 2>"$W/vsftpd.err" &
+    VS=$!
+    local i
+    for ((i = 0; i < 600; i++)); do
+        listening && return 0
+        kill -0 "$VS" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+fresh_dbs() {
+    local h
+    for h in a b c; do
+        "$CTNET" exec "$NET" "$h" "$CT" agent stop >/dev/null 2>&1
+        rm -f "$CTNET_ROOT/$NET/$h"/crosstag.db*
+    done
+}
+
+# run_mode MODE HOST FILE SUM -> "transfer wall sha-ok exit" per rep, one line each
+run_mode() {
+    local m=$1 h=$2 f=$3 sum=$4 r t0 t1 tt rc out got
+    out=$("$CTNET" dir "$NET" "$h")/data/got.bin
+    for ((r = 0; r < REPS; r++)); do
+        rm -f "$out"
+        rc=0
+        t0=$(now)
+        # shellcheck disable=SC2046
+        tt=$("$CTNET" exec "$NET" "$h" timeout -k 10 "$LIMIT" $(wrap "$m") curl -sS -o got.bin -w '%{time_total}' \
+            "ftp://$A/pub/$f" 2>>"$W/err.$m") || rc=$?
+        t1=$(now)
+        got=no
+        [ -f "$out" ] && [ "$(sha256sum <"$out" | cut -d' ' -f1)" = "$sum" ] && got=yes
+        [ "$m" = blocked ] && { [ -s "$out" ] && got=LEAKED || got="none (exit $rc)"; }
+        echo "$tt $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') $rc $got"
+    done
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.1fx", a / b }'; }
+
+echo "crosstag FTP benchmark: test net $NET, vsftpd $(dpkg-query -W -f '${Version}' vsftpd 2>/dev/null) on a=$A,"
+echo "$(curl --version | head -1 | cut -d' ' -f1-2) on b=$B (trusted) and c (untrusted); $MB MB ($((MB * 1000 * 1000)) bytes), $REPS runs per mode (medians);"
+echo "$(nproc) cores, $(valgrind --version)"
+echo
+printf '%-9s %10s %8s %9s %8s %9s %8s %9s  %s\n' mode transfer-s MB/s x-native x-none wall-s x-native x-none "sha256 equal"
+declare -A TT WT
+for m in native none track config4 config5 blocked; do
+    if [ "$m" = config5 ]; then
+        printf '%-9s %s\n' "$m" "n/a (needs label transport)"
+        continue
+    fi
+    fresh_dbs
+    if ! start_server "$m"; then
+        printf '%-9s %s\n' "$m" "failed: vsftpd did not listen"; sed 's/^/    /' "$W/vsftpd.err" | head -5
+        stop_server; continue
+    fi
+    case $m in
+        config5) h=b f=secret.bin sum=$SUM_SEC ;;
+        blocked) h=c f=secret.bin sum=$SUM_SEC ;;
+        *) h=b f=public.bin sum=$SUM_PUB ;;
+    esac
+    run_mode "$m" "$h" "$f" "$sum" >"$W/res.$m"
+    stop_server
+    TT[$m]=$(cut -d' ' -f1 "$W/res.$m" | median)
+    WT[$m]=$(cut -d' ' -f2 "$W/res.$m" | median)
+    oks=$(cut -d' ' -f4- "$W/res.$m" | sort -u | paste -sd, -)
+    rcs=$(cut -d' ' -f3 "$W/res.$m" | sort -u | paste -sd, -)
+    if [ "$m" = blocked ]; then
+        printf '%-9s %10.3f %8s %9s %8s %9s %8s %9s  %s\n' "$m" "${TT[$m]}" - - - "${WT[$m]}" \
+            "$(ratio "${WT[$m]}" "${WT[native]:-}")" "$(ratio "${WT[$m]}" "${WT[none]:-}")" "received: $oks"
+        continue
+    fi
+    [ "$rcs" = 0 ] || oks="$oks (curl exit $rcs)"
+    printf '%-9s %10.3f %8.1f %9s %8s %9s %8s %9s  %s\n' "$m" "${TT[$m]}" "$(awk -v s="${TT[$m]}" -v mb="$MB" 'BEGIN { print mb / s }')" \
+        "$(ratio "${TT[$m]}" "${TT[native]:-}")" "$(ratio "${TT[$m]}" "${TT[none]:-}")" "${WT[$m]}" \
+        "$(ratio "${WT[$m]}" "${WT[native]:-}")" "$(ratio "${WT[$m]}" "${WT[none]:-}")" "$oks"
+done
+echo
+echo "(transfer-s: curl's time_total, median; wall-s: the whole client command, Valgrind's start included;"
+echo " x-native / x-none: against native and against valgrind --tool=none on both ends. Goal: config4 and"
+echo " config5 below TA-Salvia's best, 3.7x native. blocked: the protected file to untrusted c, time until curl is refused.)"
+for m in native none track config4 config5 blocked; do
+    [ -s "$W/err.$m" ] && [ "$m" != blocked ] && { echo "stderr of curl in $m:"; sort -u "$W/err.$m" | head -5 | sed 's/^/    /'; }
+done
+exit 0
