@@ -11,7 +11,10 @@
 #     the call; curl fails (exit 18, nothing written) and a's alert names
 #     a's file [0, N), c's address and curl's data port, action block;
 #   secret.txt to b (trusted): arrives intact, no alert; the merged stores
-#     name a's secret.txt [0, N) as the source of b's copy.
+#     name a's secret.txt [0, N) as the source of b's copy;
+#   a second vsftpd on a with use_sendfile=NO (file data through a user
+#     buffer): public.bin to c intact; internal.txt (class internal, action
+#     mask) to c: every byte masked, lengths kept, curl succeeds; a's alert.
 # vsftpd runs with run_as_launching_user=YES (it stays root and does not
 # chroot): the tracker names files read after a chroot "file:" (no /proc
 # inside), and a process that dropped root cannot use the BPF map of TCP
@@ -32,8 +35,8 @@ DA=$(net_dir a)/data DB_=$(net_dir b)/data DC=$(net_dir c)/data
 mkdir -p "$DA/ftp/pub" "$DA/empty"
 gen "$DA/ftp/pub/public.bin" 300000 1
 gen "$DA/ftp/pub/secret.txt" 4000 2
-NP=300000 NS=4000
-URL=ftp://$A/pub
+gen "$DA/ftp/pub/internal.txt" 5000 3
+NP=300000 NS=4000 NI=5000
 cat >"$DA/vsftpd.conf" <<EOF
 listen=YES
 listen_ipv6=NO
@@ -50,24 +53,32 @@ pasv_min_port=30000
 pasv_max_port=30009
 one_process_model=YES
 EOF
+# the second server: another port, other passive ports, no sendfile
+sed -e 's/^pasv_min_port=.*/pasv_min_port=30100/; s/^pasv_max_port=.*/pasv_max_port=30109/' \
+    "$DA/vsftpd.conf" >"$DA/vsftpd2.conf"
+printf 'listen_port=2121\nuse_sendfile=NO\n' >>"$DA/vsftpd2.conf"
 POL=$T/pol.ini
 cat >"$POL" <<EOF
 [class confidential]
 action = block
 source = a:$DA/ftp/pub/secret.txt
+[class internal]
+action = mask
+source = a:$DA/ftp/pub/internal.txt
 [trusted]
 net = $A/32
 net = $B/32
+path = $DB_/*
 EOF
 
 # crun HOST ERRFILE CMD... — crosstag run --policy P on HOST (its own agent and store)
 crun() { local h=$1 e=$2; shift 2; on "$h" timeout -k 10 "$CT_TIMEOUT" "$CT" run -q --policy "$POL" -- "$@" 2>"$e"; }
-# fetch HOST PORT NAME OUT — curl on HOST under crosstag; the control
+# fetch HOST PORT NAME OUT [SERVERPORT] — curl on HOST under crosstag; the control
 # connection from local port PORT, the data connection (passive) from the
 # next one (curl tries a --local-port range in order); sets RC, LPORT
 fetch() {
     RC=0
-    LPORT=$(crun "$1" "$T/$4.err" curl -sS --local-port "$2-$(($2 + 9))" -o "$4" -w '%{local_port}' "$URL/$3") || RC=$?
+    LPORT=$(crun "$1" "$T/$4.err" curl -sS --local-port "$2-$(($2 + 9))" -o "$4" -w '%{local_port}' "ftp://$A:${5:-21}/pub/$3") || RC=$?
 }
 # alerts_on HOST — the host's alerts without time and pid
 alerts_on() { on "$1" "$CT" alerts --json | sed 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//'; }
@@ -97,7 +108,11 @@ EOF
 "$CTNET" exec "$NET" a timeout -k 10 "$CT_TIMEOUT" "$CT" run -q --policy "$POL" -- vsftpd "$DA/vsftpd.conf" \
     2>"$T/vsftpd.err" &
 VS=$!
-wait_listen a 21 && pass vsftpd-listens || { fail vsftpd-listens "vsftpd under crosstag never listened" "$T/vsftpd.err"; finish; }
+"$CTNET" exec "$NET" a timeout -k 10 "$CT_TIMEOUT" "$CT" run -q --policy "$POL" -- vsftpd "$DA/vsftpd2.conf" \
+    2>"$T/vsftpd2.err" &
+VS2=$!
+wait_listen a 21 && wait_listen a 2121 && pass vsftpd-listens ||
+    { cat "$T/vsftpd.err" "$T/vsftpd2.err" >"$T/e"; fail vsftpd-listens "vsftpd under crosstag never listened" "$T/e"; finish; }
 
 # ---- an unprotected file to the untrusted client c: intact ----
 fetch c 41000 public.bin pub.out
@@ -129,9 +144,21 @@ cmp -s "$T/want" "$T/gota" && pass trusted-no-alert || fail trusted-no-alert "a 
 stream_row b "$DB_/sec.out" $NS a '300[0-9][0-9]' "$B" 41201 && pass trusted-b-stream ||
     fail trusted-b-stream "b's backward query" "$T/.why"
 
+# ---- without sendfile: bytes pass through vsftpd's buffer, masked there ----
+fetch c 41300 public.bin pub2.out 2121
+[ "$RC" -eq 0 ] && cmp -s "$DA/ftp/pub/public.bin" "$DC/pub2.out" && pass buffered-public-intact ||
+    fail buffered-public-intact "curl exit $RC; pub2.out $(fsize "$DC/pub2.out" 2>&1)" "$T/pub2.out.err"
+fetch c 41400 internal.txt int.out 2121
+[ "$RC" -eq 0 ] && [ "$(fsize "$DC/int.out")" = $NI ] && [ -z "$(tr -d '*' <"$DC/int.out")" ] && pass buffered-masked ||
+    fail buffered-masked "curl exit $RC; int.out: $(fsize "$DC/int.out" 2>&1) bytes, $(tr -d '*' <"$DC/int.out" | wc -c) not masked" "$T/int.out.err"
+printf '{"host":"a","process":"vsftpd","destination":"tcp:%s:41401","class":"internal","action":"mask","source":{"host":"a","object":"file:%s/ftp/pub/internal.txt","start":0,"end":%s},"bytes":%s}\n' \
+    "$C" "$DA" $NI $NI >>"$T/want"
+alerts_on a >"$T/gota"
+cmp -s "$T/want" "$T/gota" && pass buffered-alert || fail buffered-alert "want $(cat "$T/want")" "$T/gota"
+
 # ---- stop vsftpd; merged stores follow the bytes from a's files ----
-kill -TERM "$VS" 2>/dev/null
-wait "$VS"
+kill -TERM "$VS" "$VS2" 2>/dev/null
+wait "$VS" "$VS2"
 for h in a b c; do stop_agent "$(net_dir $h)/crosstag.db"; done
 M=$T/merged.db
 "$CT" db merge --db "$M" "$(net_dir a)/crosstag.db" "$(net_dir b)/crosstag.db" "$(net_dir c)/crosstag.db" \
@@ -141,4 +168,5 @@ DB=$M
 j() { printf '{"sink":{"host":"%s","object":"file:%s","start":%s,"end":%s},"source":{"host":"%s","object":"file:%s","start":%s,"end":%s},"mode":"aligned"}\n' "$@"; }
 j c "$DC/pub.out" 0 $NP a "$DA/ftp/pub/public.bin" 0 $NP | expect_json merged-public backward "c:$DC/pub.out"
 j b "$DB_/sec.out" 0 $NS a "$DA/ftp/pub/secret.txt" 0 $NS | expect_json merged-trusted backward "b:$DB_/sec.out"
+j c "$DC/pub2.out" 0 $NP a "$DA/ftp/pub/public.bin" 0 $NP | expect_json merged-buffered backward "c:$DC/pub2.out"
 finish
