@@ -2,7 +2,8 @@
 # t_ftp.sh — leak prevention over FTP (issue 5 item 6): vsftpd on host a
 # serves files to curl on other hosts, every program under
 # `crosstag run --policy P`, one policy for the whole net:
-#   P protects a's secret.txt (action block); a and b are trusted, c is not.
+#   P protects a's secret.txt (action block); a and b are trusted, c is not;
+#   a and b run their agents with P (labels travel between them).
 #   public.bin (300 KB) to c (untrusted): arrives byte-identical; c's own
 #     store ends its bytes in the FTP data stream from a (a black box), the
 #     merged stores name a's public.bin [0, N) exactly;
@@ -10,8 +11,10 @@
 #     cannot mask (no user buffer): the data connection is shut down before
 #     the call; curl fails (exit 18, nothing written) and a's alert names
 #     a's file [0, N), c's address and curl's data port, action block;
-#   secret.txt to b (trusted): arrives intact, no alert; the merged stores
-#     name a's secret.txt [0, N) as the source of b's copy;
+#   secret.txt to b (trusted, tracked): arrives intact, no alert; a's agent
+#     hands the labels to b's before sendfile, so b alone (no merge) traces
+#     its copy to a's secret.txt [0, N); b sending the copy on to c (untrusted)
+#     is blocked, and b's alert names a's file;
 #   a second vsftpd on a with use_sendfile=NO (file data through a user
 #     buffer): public.bin to c intact; internal.txt (class internal, action
 #     mask) to c: every byte masked, lengths kept, curl succeeds; a's alert.
@@ -31,6 +34,14 @@ net_up 3 || finish
 A=$(net_ip a) B=$(net_ip b) C=$(net_ip c)
 DA=$(net_dir a)/data DB_=$(net_dir b)/data DC=$(net_dir c)/data
 "$CT" bpf attach >"$T/bpf.out" 2>&1 || fail bpf-attach "crosstag bpf attach failed" "$T/bpf.out"
+# the agents' files (socket, lock, log) live outside the net's folders
+on_cleanup "for h in a b c; do '$CT' agent stop --db \"\$('$CTNET' dir '$NET' \$h)/crosstag.db\"; done"
+# agent_files HOST — registers the removal of HOST's agent's files (while it runs)
+agent_files() {
+    local f
+    f=$(on "$1" "$CT" agent status | sed -n 's/^log //p')
+    [ -n "$f" ] && on_cleanup "rm -f '$f' '${f%.log}.lock' '${f%.log}.sock'"
+}
 
 mkdir -p "$DA/ftp/pub" "$DA/empty"
 gen "$DA/ftp/pub/public.bin" 300000 1
@@ -70,6 +81,12 @@ net = $A/32
 net = $B/32
 path = $DB_/*
 EOF
+for h in a b; do
+    on "$h" "$CT" agent start --policy "$POL" >"$T/agent-$h.out" 2>&1 ||
+        fail "agent-$h" "agent start --policy failed" "$T/agent-$h.out"
+done
+on c "$CT" agent start >"$T/agent-c.out" 2>&1 || fail agent-c "agent start failed" "$T/agent-c.out"
+for h in a b c; do agent_files "$h"; done
 
 # crun HOST ERRFILE CMD... — crosstag run --policy P on HOST (its own agent and store)
 crun() { local h=$1 e=$2; shift 2; on "$h" timeout -k 10 "$CT_TIMEOUT" "$CT" run -q --policy "$POL" -- "$@" 2>"$e"; }
@@ -141,8 +158,24 @@ fetch b 41200 secret.txt sec.out
 alerts_on a >"$T/gota"
 cmp -s "$T/want" "$T/gota" && pass trusted-no-alert || fail trusted-no-alert "a new alert on a" "$T/gota"
 [ -z "$(alerts_on b)" ] && pass trusted-no-alert-b || fail trusted-no-alert-b "alerts on b: $(alerts_on b)"
-stream_row b "$DB_/sec.out" $NS a '300[0-9][0-9]' "$B" 41201 && pass trusted-b-stream ||
-    fail trusted-b-stream "b's backward query" "$T/.why"
+LOG_A=$(on a "$CT" agent status | sed -n 's/^log //p')
+grep -q "labels of $NS protected bytes to tcp:$B:41201 went to its agent (port 7420)" "$LOG_A" &&
+    pass trusted-labels-pushed || fail trusted-labels-pushed "a's agent did not push the labels" "$LOG_A"
+# b alone knows where its copy came from
+DB=$(net_dir b)/crosstag.db
+j() { printf '{"sink":{"host":"%s","object":"file:%s","start":%s,"end":%s},"source":{"host":"%s","object":"file:%s","start":%s,"end":%s},"mode":"aligned"}\n' "$@"; }
+j b "$DB_/sec.out" 0 $NS a "$DA/ftp/pub/secret.txt" 0 $NS | expect_json trusted-b-traces-to-a backward "$DB_/sec.out"
+# b -> c (untracked receiver): blocked, nothing arrives; netsend dies of SIGPIPE
+on c sh -c "exec '$PROGS/netrecv' tcp 7100 > hop2.out 2>/dev/null" & RJ=$!
+wait_listen c 7100 || fail hop2-listen "c never listened"
+on b timeout -k 10 "$CT_TIMEOUT" "$CT" run -q -- sh -c "exec '$PROGS/netsend' tcp $C 7100 < sec.out" 2>"$T/hop2.err"; RC=$?
+wait $RJ
+[ "$RC" -eq 141 ] && [ -f "$DC/hop2.out" ] && [ ! -s "$DC/hop2.out" ] && pass hop2-blocked ||
+    fail hop2-blocked "netsend exit $RC (want 141); c got $(fsize "$DC/hop2.out" 2>&1) bytes" "$T/hop2.err"
+printf '{"host":"b","process":"%s","destination":"tcp:%s:7100","class":"confidential","action":"block","source":{"host":"a","object":"file:%s/ftp/pub/secret.txt","start":0,"end":%s},"bytes":%s}\n' \
+    "$PROGS/netsend" "$C" "$DA" $NS $NS >"$T/wantb"
+alerts_on b >"$T/gotb"
+cmp -s "$T/wantb" "$T/gotb" && pass hop2-alert || fail hop2-alert "want $(cat "$T/wantb")" "$T/gotb"
 
 # ---- without sendfile: bytes pass through vsftpd's buffer, masked there ----
 fetch c 41300 public.bin pub2.out 2121
@@ -164,8 +197,6 @@ M=$T/merged.db
 "$CT" db merge --db "$M" "$(net_dir a)/crosstag.db" "$(net_dir b)/crosstag.db" "$(net_dir c)/crosstag.db" \
     >"$T/merge.out" 2>&1 && pass merge || fail merge "db merge failed" "$T/merge.out"
 DB=$M
-# j SINKHOST SINK S E SRCHOST SRC A B — one expected row
-j() { printf '{"sink":{"host":"%s","object":"file:%s","start":%s,"end":%s},"source":{"host":"%s","object":"file:%s","start":%s,"end":%s},"mode":"aligned"}\n' "$@"; }
 j c "$DC/pub.out" 0 $NP a "$DA/ftp/pub/public.bin" 0 $NP | expect_json merged-public backward "c:$DC/pub.out"
 j b "$DB_/sec.out" 0 $NS a "$DA/ftp/pub/secret.txt" 0 $NS | expect_json merged-trusted backward "b:$DB_/sec.out"
 j c "$DC/pub2.out" 0 $NP a "$DA/ftp/pub/public.bin" 0 $NP | expect_json merged-buffered backward "c:$DC/pub2.out"
