@@ -9,12 +9,14 @@
 #              (TA-Salvia's configuration 4)
 #   config5    both under crosstag run --policy P, the file protected, sent to
 #              b, a trusted tracked host: its labels travel with it and b keeps
-#              tracking (TA-Salvia's configuration 5; needs the label transport)
+#              tracking (TA-Salvia's configuration 5)
 #   blocked    the protected file to c (untrusted): the time until curl is
 #              refused (the data connection is shut down before sendfile)
 # P (one policy for the net): class confidential, action block, source a's
 # secret.bin; trusted nets a and b, trusted path b's data folder (b keeps
-# what it received); c untrusted.
+# what it received); c untrusted.  In config4, config5 and blocked, a and b
+# run their agents with P (crosstag agent start --policy P), as a trusted
+# network must; every mode starts from empty stores.
 # Per mode: vsftpd is started once in that mode, curl runs REPS times; the
 # table shows the medians of curl's own transfer time (time_total: from the
 # start of the connection to the last byte, without the program's start-up,
@@ -51,7 +53,8 @@ stop_server() {
     wait "$VS" 2>/dev/null
     VS=
 }
-trap 'stop_server; "$CTNET" down "$NET" >/dev/null 2>&1; rm -rf "$W"' EXIT
+AGENT_FILES=()
+trap 'stop_server; fresh_dbs; "$CTNET" down "$NET" >/dev/null 2>&1; rm -f ${AGENT_FILES[@]+"${AGENT_FILES[@]}"}; rm -rf "$W"' EXIT
 trap 'exit 130' INT TERM
 "$CTNET" up "$NET" a b c >/dev/null || { echo "bench: ctnet up failed" >&2; exit 1; }
 A=$("$CTNET" ip "$NET" a) B=$("$CTNET" ip "$NET" b)
@@ -115,9 +118,13 @@ start_server() {
     done
     return 1
 }
+# fresh_dbs — stops the hosts' agents (their socket, lock and log files go at
+# exit) and deletes the stores
 fresh_dbs() {
-    local h
+    local h f
     for h in a b c; do
+        f=$("$CTNET" exec "$NET" "$h" "$CT" agent status 2>/dev/null | sed -n 's/^log //p')
+        [ -n "$f" ] && AGENT_FILES+=("$f" "${f%.log}.lock" "${f%.log}.sock")
         "$CTNET" exec "$NET" "$h" "$CT" agent stop >/dev/null 2>&1
         rm -f "$CTNET_ROOT/$NET/$h"/crosstag.db*
     done
@@ -151,11 +158,14 @@ echo
 printf '%-9s %10s %8s %9s %8s %9s %8s %9s  %s\n' mode transfer-s MB/s x-native x-none wall-s x-native x-none "sha256 equal"
 declare -A TT WT
 for m in native none track config4 config5 blocked; do
-    if [ "$m" = config5 ]; then
-        printf '%-9s %s\n' "$m" "n/a (needs label transport)"
-        continue
-    fi
     fresh_dbs
+    case $m in
+        config4|config5|blocked)
+            for h in a b; do
+                "$CTNET" exec "$NET" "$h" "$CT" agent start --policy "$POL" >"$W/agent.out" 2>&1 ||
+                    { echo "bench: agent start on $h failed:" >&2; cat "$W/agent.out" >&2; }
+            done ;;
+    esac
     if ! start_server "$m"; then
         printf '%-9s %s\n' "$m" "failed: vsftpd did not listen"; sed 's/^/    /' "$W/vsftpd.err" | head -5
         stop_server; continue
@@ -167,6 +177,14 @@ for m in native none track config4 config5 blocked; do
     esac
     run_mode "$m" "$h" "$f" "$sum" >"$W/res.$m"
     stop_server
+    # config5: did the labels travel?  b's own store (no merge) must trace
+    # the last received copy to a's secret.bin, every byte
+    if [ "$m" = config5 ]; then
+        "$CTNET" exec "$NET" b "$CT" query backward --json "$BD/got.bin" >"$W/q5" 2>&1
+        printf '{"sink":{"host":"b","object":"file:%s","start":0,"end":%s},"source":{"host":"a","object":"file:%s","start":0,"end":%s},"mode":"aligned"}\n' \
+            "$BD/got.bin" $((MB * 1000 * 1000)) "$AD/ftp/pub/secret.bin" $((MB * 1000 * 1000)) >"$W/w5"
+        if cmp -s "$W/w5" "$W/q5"; then TRAVEL=yes; else TRAVEL="no: $(head -c 300 "$W/q5")"; fi
+    fi
     TT[$m]=$(cut -d' ' -f1 "$W/res.$m" | median)
     WT[$m]=$(cut -d' ' -f2 "$W/res.$m" | median)
     oks=$(cut -d' ' -f4- "$W/res.$m" | sort -u | paste -sd, -)
@@ -185,6 +203,7 @@ echo
 echo "(transfer-s: curl's time_total, median; wall-s: the whole client command, Valgrind's start included;"
 echo " x-native / x-none: against native and against valgrind --tool=none on both ends. Goal: config4 and"
 echo " config5 below TA-Salvia's best, 3.7x native. blocked: the protected file to untrusted c, time until curl is refused.)"
+[ -n "${TRAVEL:-}" ] && echo "config5: b's own store traces its copy to a's secret.bin [0, $((MB * 1000 * 1000))) (labels travelled): $TRAVEL"
 for m in native none track config4 config5 blocked; do
     [ -s "$W/err.$m" ] && [ "$m" != blocked ] && { echo "stderr of curl in $m:"; sort -u "$W/err.$m" | head -5 | sed 's/^/    /'; }
 done
