@@ -34,8 +34,8 @@ net_up 3 || finish
 A=$(net_ip a) B=$(net_ip b) C=$(net_ip c)
 DA=$(net_dir a)/data DB_=$(net_dir b)/data DC=$(net_dir c)/data
 "$CT" bpf attach >"$T/bpf.out" 2>&1 || fail bpf-attach "crosstag bpf attach failed" "$T/bpf.out"
-# the agents' files (socket, lock, log) live outside the net's folders
-on_cleanup "for h in a b c; do '$CT' agent stop --db \"\$('$CTNET' dir '$NET' \$h)/crosstag.db\"; done"
+# the agents' files (socket, lock, log) live outside the net's folders; `ctnet down`
+# (registered first) ends the agents with everything else in the net
 # agent_files HOST — registers the removal of HOST's agent's files (while it runs)
 agent_files() {
     local f
