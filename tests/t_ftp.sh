@@ -20,10 +20,12 @@
 #     mask) to c: every byte masked, lengths kept, curl succeeds; a's alert.
 # vsftpd runs with run_as_launching_user=YES (it stays root and does not
 # chroot): the tracker names files read after a chroot "file:" (no /proc
-# inside), and a process that dropped root cannot use the BPF map of TCP
-# connection ids, so its streams are "#0" and never meet the peer's; see
-# /work/notes/s3/ftp-findings.md.  Valgrind refuses the setrlimit of the
-# two-process model: one_process_model=YES.
+# inside), so a protected file would not be recognised; and a process that
+# dropped root cannot use the BPF map of TCP connection ids (bpf() needs
+# CAP_BPF here), so its streams are "#0", never meet the peer's, and labels
+# pushed for them miss the receiver's stream.  Both are engine limits this
+# test works around, not behaviour it asserts.  Valgrind refuses the
+# setrlimit of the two-process model: one_process_model=YES.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$TESTS_DIR/netlib.sh"
 
