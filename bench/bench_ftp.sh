@@ -7,6 +7,8 @@
 #   track      both under crosstag run, no policy (tracking only)
 #   config4    both under crosstag run --policy P, the file not protected
 #              (TA-Salvia's configuration 4)
+#   c4-server  config4 with curl native: vsftpd's share of the cost
+#   c4-client  config4 with vsftpd native: curl's share
 #   config5    both under crosstag run --policy P, the file protected, sent to
 #              b, a trusted tracked host: its labels travel with it and b keeps
 #              tracking (TA-Salvia's configuration 5)
@@ -96,8 +98,13 @@ path = $BD/*
 EOF
 
 now() { date +%s.%N; }
-# wrap MODE -> the command prefix of that mode (run on the host: CROSSTAG_DB is the host's)
+# wrap MODE server|client -> the command prefix of that end in that mode
+# (run on the host: CROSSTAG_DB is the host's)
 wrap() {
+    case $1-$2 in
+        c4-server-client|c4-client-server) return ;;
+        c4-*) echo "$CT" run -q --policy "$POL" -- ; return ;;
+    esac
     case $1 in
         native) ;;
         none) echo valgrind -q --tool=none --vgdb=no --trace-children=yes ;;
@@ -108,7 +115,7 @@ wrap() {
 listening() { [ -n "$(ss -N "$NET-a" -ltnH 'sport = :21')" ]; }
 start_server() {
     # shellcheck disable=SC2046
-    "$CTNET" exec "$NET" a timeout -k 10 "$LIMIT" $(wrap "$1") vsftpd "$W/vsftpd.conf" 2>"$W/vsftpd.err" &
+    "$CTNET" exec "$NET" a timeout -k 10 "$LIMIT" $(wrap "$1" server) vsftpd "$W/vsftpd.conf" 2>"$W/vsftpd.err" &
     VS=$!
     local i
     for ((i = 0; i < 600; i++)); do
@@ -139,7 +146,7 @@ run_mode() {
         rc=0
         t0=$(now)
         # shellcheck disable=SC2046
-        tt=$("$CTNET" exec "$NET" "$h" timeout -k 10 "$LIMIT" $(wrap "$m") curl -sS -o got.bin -w '%{time_total}' \
+        tt=$("$CTNET" exec "$NET" "$h" timeout -k 10 "$LIMIT" $(wrap "$m" client) curl -sS -o got.bin -w '%{time_total}' \
             "ftp://$A/pub/$f" 2>>"$W/err.$m") || rc=$?
         t1=$(now)
         got=no
@@ -157,10 +164,10 @@ echo "$(nproc) cores, $(valgrind --version)"
 echo
 printf '%-9s %10s %8s %9s %8s %9s %8s %9s  %s\n' mode transfer-s MB/s x-native x-none wall-s x-native x-none "sha256 equal"
 declare -A TT WT
-for m in native none track config4 config5 blocked; do
+for m in native none track config4 c4-server c4-client config5 blocked; do
     fresh_dbs
     case $m in
-        config4|config5|blocked)
+        config4|c4-*|config5|blocked)
             for h in a b; do
                 "$CTNET" exec "$NET" "$h" "$CT" agent start --policy "$POL" >"$W/agent.out" 2>&1 ||
                     { echo "bench: agent start on $h failed:" >&2; cat "$W/agent.out" >&2; }
@@ -204,7 +211,7 @@ echo "(transfer-s: curl's time_total, median; wall-s: the whole client command, 
 echo " x-native / x-none: against native and against valgrind --tool=none on both ends. Goal: config4 and"
 echo " config5 below TA-Salvia's best, 3.7x native. blocked: the protected file to untrusted c, time until curl is refused.)"
 [ -n "${TRAVEL:-}" ] && echo "config5: b's own store traces its copy to a's secret.bin [0, $((MB * 1000 * 1000))) (labels travelled): $TRAVEL"
-for m in native none track config4 config5 blocked; do
+for m in native none track config4 c4-server c4-client config5 blocked; do
     [ -s "$W/err.$m" ] && [ "$m" != blocked ] && { echo "stderr of curl in $m:"; sort -u "$W/err.$m" | head -5 | sed 's/^/    /'; }
 done
 exit 0
