@@ -17,7 +17,9 @@
 #     is blocked, and b's alert names a's file;
 #   a second vsftpd on a with use_sendfile=NO (file data through a user
 #     buffer): public.bin to c intact; internal.txt (class internal, action
-#     mask) to c: every byte masked, lengths kept, curl succeeds; a's alert.
+#     mask) to c: every byte masked, lengths kept, curl succeeds; a's alert;
+#   active mode (curl -P: vsftpd connects to curl's port): secret.txt to b
+#     traced on b to a's file, to c blocked with a's alert naming curl's port.
 # vsftpd runs with run_as_launching_user=YES (it stays root and does not
 # chroot): the tracker names files read after a chroot "file:" (no /proc
 # inside), so a protected file would not be recognised; and a process that
@@ -92,12 +94,15 @@ for h in a b c; do agent_files "$h"; done
 
 # crun HOST ERRFILE CMD... — crosstag run --policy P on HOST (its own agent and store)
 crun() { local h=$1 e=$2; shift 2; on "$h" timeout -k 10 "$CT_TIMEOUT" "$CT" run -q --policy "$POL" -- "$@" 2>"$e"; }
-# fetch HOST PORT NAME OUT [SERVERPORT] — curl on HOST under crosstag; the control
-# connection from local port PORT, the data connection (passive) from the
-# next one (curl tries a --local-port range in order); sets RC, LPORT
+# fetch HOST PORT NAME OUT [SERVERPORT [CURL-OPTION...]] — curl on HOST under
+# crosstag; the control connection from local port PORT, the data connection
+# (passive) from the next one (curl tries a --local-port range in order);
+# sets RC, LPORT
 fetch() {
+    local h=$1 p=$2 f=$3 o=$4 sp=${5:-21}
+    shift 4; [ $# -gt 0 ] && shift
     RC=0
-    LPORT=$(crun "$1" "$T/$4.err" curl -sS --local-port "$2-$(($2 + 9))" -o "$4" -w '%{local_port}' "ftp://$A:${5:-21}/pub/$3") || RC=$?
+    LPORT=$(crun "$h" "$T/$o.err" curl -sS --local-port "$p-$((p + 9))" "$@" -o "$o" -w '%{local_port}' "ftp://$A:$sp/pub/$f") || RC=$?
 }
 # alerts_on HOST — the host's alerts without time and pid
 alerts_on() { on "$1" "$CT" alerts --json | sed 's/"time_ns":[0-9]*,//; s/"pid":[0-9]*,//'; }
@@ -190,6 +195,20 @@ printf '{"host":"a","process":"vsftpd","destination":"tcp:%s:41401","class":"int
     "$C" "$DA" $NI $NI >>"$T/want"
 alerts_on a >"$T/gota"
 cmp -s "$T/want" "$T/gota" && pass buffered-alert || fail buffered-alert "want $(cat "$T/want")" "$T/gota"
+
+# ---- active mode: vsftpd connects to curl's data port (the first of -P's range) ----
+fetch b 41500 secret.txt act.out 21 -P "$B:42000-42009"
+[ "$RC" -eq 0 ] && cmp -s "$DA/ftp/pub/secret.txt" "$DB_/act.out" && pass active-trusted-intact ||
+    fail active-trusted-intact "curl exit $RC; act.out $(fsize "$DB_/act.out" 2>&1)" "$T/act.out.err"
+DB=$(net_dir b)/crosstag.db
+j b "$DB_/act.out" 0 $NS a "$DA/ftp/pub/secret.txt" 0 $NS | expect_json active-b-traces-to-a backward "$DB_/act.out"
+fetch c 41600 secret.txt act.out 21 -P "$C:42100-42109"
+[ "$RC" -eq 18 ] && [ ! -e "$DC/act.out" ] && pass active-blocked ||
+    fail active-blocked "curl exit $RC (want 18); act.out: $(fsize "$DC/act.out" 2>&1)" "$T/act.out.err"
+printf '{"host":"a","process":"vsftpd","destination":"tcp:%s:42100","class":"confidential","action":"block","source":{"host":"a","object":"file:%s/ftp/pub/secret.txt","start":0,"end":%s},"bytes":%s}\n' \
+    "$C" "$DA" $NS $NS >>"$T/want"
+alerts_on a >"$T/gota"
+cmp -s "$T/want" "$T/gota" && pass active-alert || fail active-alert "want $(cat "$T/want")" "$T/gota"
 
 # ---- stop vsftpd; merged stores follow the bytes from a's files ----
 kill -TERM "$VS" "$VS2" 2>/dev/null
