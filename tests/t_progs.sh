@@ -128,6 +128,18 @@ test_splice() {
     expect_json splice-forward forward "$IN" <"$T/sp.exp"
 }
 
+test_chroot() {
+    # files opened inside a chroot are named by their real paths
+    skip_unless_root chroot || return
+    local r=$T/jail
+    mkdir -p "$r/in"
+    head -c 3000 "$IN" >"$r/in/data"
+    fresh_db
+    ctrun_ok chroot -- "$PROGS/chrootcopy" "$r" /in/data /copy || return
+    cmp -s "$r/in/data" "$r/copy" || { fail chroot "the copy differs"; return; }
+    row "$r/copy" 0 3000 "$r/in/data" 0 3000 | expect_json chroot backward "$r/copy"
+}
+
 test_pwrite() {
     local o=$T/pw.out
     run_prog pwrite "$o" pwrite "$IN" OUT || return
@@ -191,6 +203,7 @@ test_lookup
 test_mmapread
 test_sendfile
 test_splice
+test_chroot
 test_pwrite
 test_vecio
 test_constant

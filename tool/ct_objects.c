@@ -5,6 +5,8 @@
 #include "pub_tool_vki.h"
 #include "pub_tool_vkiscnums.h"
 
+extern Int VG_(safe_fd)(Int oldfd);   /* exported by the core, not in pub_tool headers */
+
 /* ---------------- source rules ---------------- */
 
 struct rule { const HChar *glob; Bool include; };
@@ -145,13 +147,75 @@ static Bool is_tty_major(UInt major)
     return major == 4 || major == 5 || (major >= 136 && major <= 143);
 }
 
+/* ---------------- chroot ----------------
+ * After chroot(DIR) /proc is usually not there, and a /proc/self/fd link is
+ * printed relative to the new root.  So /proc is opened before the first
+ * chroot and kept (in Valgrind's fd range), and the real path of the new
+ * root is kept as a prefix.  A link is relative to the new root when it
+ * resolves, inside it, to the same file; a file opened before the chroot
+ * and outside the new root reads as its full path. */
+static Int proc_fd = -1;
+static HChar *root_prefix;            /* NULL: the real root */
+static HChar *pending_root;           /* chroot's argument resolved, until its result */
+
+static SSizeT fd_link(Int fd, HChar *buf, SizeT size)
+{
+    HChar rel[64];
+    SSizeT n;
+    if (proc_fd >= 0) {
+        VG_(sprintf)(rel, "self/fd/%d", fd);
+        SysRes r = ct_syscall(__NR_readlinkat, (UWord)proc_fd, (UWord)rel, (UWord)buf, size - 1, 0, 0);
+        n = sr_isError(r) ? -1 : (SSizeT)sr_Res(r);
+    } else {
+        VG_(sprintf)(rel, "/proc/self/fd/%d", fd);
+        n = VG_(readlink)(rel, buf, size - 1);
+    }
+    buf[n > 0 ? n : 0] = 0;
+    return n;
+}
+
+void obj_chroot_pre(const HChar *path)
+{
+    if (pending_root) { VG_(free)(pending_root); pending_root = NULL; }
+    if (proc_fd < 0) {
+        SysRes r = ct_syscall(__NR_openat, (UWord)VKI_AT_FDCWD, (UWord)"/proc", 010000000 /* O_PATH */ | 0200000 /* O_DIRECTORY */, 0, 0, 0);
+        if (!sr_isError(r)) proc_fd = VG_(safe_fd)((Int)sr_Res(r));
+    }
+    SysRes r = ct_syscall(__NR_openat, (UWord)VKI_AT_FDCWD, (UWord)path, 010000000 | 0200000, 0, 0, 0);
+    if (sr_isError(r)) return;
+    Int d = (Int)sr_Res(r);
+    HChar link[4096];
+    SSizeT n = fd_link(d, link, sizeof link);
+    ct_syscall(__NR_close, (UWord)d, 0, 0, 0, 0, 0);
+    if (n <= 0 || link[0] != '/') return;
+    const HChar *pre = root_prefix ? root_prefix : "";
+    pending_root = VG_(malloc)("ct.root", VG_(strlen)(pre) + VG_(strlen)(link) + 1);
+    VG_(sprintf)(pending_root, "%s%s", pre, VG_(strcmp)(link, "/") == 0 && *pre ? "" : link);
+}
+
+void obj_chroot_post(void)
+{
+    if (!pending_root) return;
+    if (root_prefix) VG_(free)(root_prefix);
+    root_prefix = VG_(strcmp)(pending_root, "/") == 0 ? NULL : pending_root;
+    if (!root_prefix) VG_(free)(pending_root);
+    pending_root = NULL;
+}
+
 /* Build "kind:..." from fstat and the /proc/self/fd link. */
 static void describe(Int fd, const struct vg_stat *st, struct ct_obj *o)
 {
-    HChar link[4096], proc[64], name[4200];
-    VG_(sprintf)(proc, "/proc/self/fd/%d", fd);
-    SSizeT n = VG_(readlink)(proc, link, sizeof link - 1);
-    link[n > 0 ? n : 0] = 0;
+    HChar link[4096], name[4200];
+    fd_link(fd, link, sizeof link);
+    if (root_prefix && link[0] == '/') {
+        struct vg_stat in;
+        SysRes r = VG_(stat)(link, &in);
+        if (!sr_isError(r) && in.dev == st->dev && in.ino == st->ino) {
+            HChar full[4096];
+            VG_(snprintf)(full, sizeof full, "%s%s", root_prefix, VG_(strcmp)(link, "/") == 0 ? "" : link);
+            VG_(strcpy)(link, full);
+        }
+    }
     UInt mode = st->mode;
     UInt major = (UInt)((st->rdev >> 8) & 0xfff);
     o->is_source = True;

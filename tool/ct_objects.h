@@ -32,6 +32,9 @@ struct ct_obj *obj_by_handle(UInt handle);
 struct ct_obj *obj_named(UInt kind, const HChar *name);
 void obj_declare(struct ct_obj *o);     /* send it, once per connection */
 void fd_forget(Int fd);
+/* chroot(path): resolve path before the call, take it as the root after */
+void obj_chroot_pre(const HChar *path);
+void obj_chroot_post(void);
 void fd_forget_from(Int lowfd, Int highfd);
 /* After fork the child has a new connection: declare every object again
  * under the same handles, so labels already in memory stay meaningful. */

@@ -341,6 +341,9 @@ void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
     case __NR_close:
         fd_forget((Int)A(0));
         break;
+    case __NR_chroot:
+        obj_chroot_pre((const HChar *)A(0));
+        break;
     case __NR_connect:                   /* before: a non-blocking connect "fails" EINPROGRESS */
         sock_set_role((Int)A(0), True, False);
         break;
@@ -492,6 +495,9 @@ void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res)
             obj_new_version((Int)r);
         break;
     }
+    case __NR_chroot:
+        obj_chroot_post();
+        break;
     case __NR_creat:
         fd_forget((Int)r);
         obj_new_version((Int)r);
