@@ -136,3 +136,16 @@ int tcpid_status(long *entries, char *err, size_t errlen)
         close(lfd);
     return attached;
 }
+
+int tcpid_lookup(unsigned long long cookie, struct tcpid_val *v)
+{
+    /* opened per question: the map may be re-pinned (detach, attach) while
+     * the agent runs, and questions are rare (processes without bpf()) */
+    int mfd = bpf_obj_get(TCPID_PIN);
+    if (mfd < 0)
+        return 0;
+    __u64 key = cookie;
+    int found = bpf_map_lookup_elem(mfd, &key, v) == 0;
+    close(mfd);
+    return found;
+}

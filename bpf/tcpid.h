@@ -29,6 +29,8 @@ struct tcpid_val {
 int tcpid_attach(char *err, size_t errlen);
 /* Removes the attachment and the pins.  0 also when nothing was attached. */
 int tcpid_detach(char *err, size_t errlen);
+/* The map's entry for a socket cookie: 1 found, 0 not (or no map). */
+int tcpid_lookup(unsigned long long cookie, struct tcpid_val *v);
 /* 1 attached (map and link pinned), 0 not, -1 error; *entries = map entries. */
 int tcpid_status(long *entries, char *err, size_t errlen);
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "tcpid.h"
 #include "ct_wire.h"
 #include "store.h"
 
@@ -434,6 +435,17 @@ static int drain(struct conn *c, struct conn_env *env, char *why, size_t wn)
             r = on_note(c, env, m, h.len, why, wn);
         else if (h.type == CT_MSG_OBJSTATE)
             r = on_objstate(c, env, m, h.len, why, wn);
+        else if (h.type == CT_MSG_TCPIDQ && h.len >= sizeof(struct ct_msg_tcpidq)) {
+            struct ct_msg_tcpidq q;
+            struct tcpid_val v = { 0 };
+            memcpy(&q, m, sizeof q);
+            struct ct_msg_tcpidr a = { .h = { CT_MSG_TCPIDR, sizeof a }, .id = q.id };
+            a.found = (uint32_t)tcpid_lookup(q.cookie, &v);
+            a.iss = v.iss;
+            a.irs = v.irs;
+            a.active = v.active;
+            conn_send(c, &a, sizeof a);
+        }
         else if (h.type == CT_MSG_CLASSQ) {
             /* Counted as handled first: the answer commits, and the
              * ACK that follows must cover this request. */

@@ -43,6 +43,8 @@ enum ct_msg_type {
     CT_MSG_CLASSQ = 13,/* tracker -> agent: which of these bytes are protected? */
     CT_MSG_CLASSR = 14,/* agent -> tracker: the answer (actions per byte range) */
     CT_MSG_POLICY = 15,/* control -> agent: load this policy file (path follows) */
+    CT_MSG_TCPIDQ = 16,/* tracker -> agent: the ids of this TCP connection? */
+    CT_MSG_TCPIDR = 17,/* agent -> tracker: the answer */
 };
 
 struct ct_msg_hdr {
@@ -278,6 +280,21 @@ struct ct_msg_policy {
     struct ct_msg_hdr h;
     uint32_t path_len;
     uint32_t pad;
+};
+
+/* TCPIDQ: a tracker that may not use bpf() (it dropped root, and the
+ * kernel refuses bpf() to unprivileged processes) asks its agent to read
+ * the tcpid map (bpf/tcpid.h) for a socket cookie (SO_COOKIE). */
+struct ct_msg_tcpidq {
+    struct ct_msg_hdr h;
+    uint64_t id;           /* echoed in TCPIDR */
+    uint64_t cookie;
+};
+struct ct_msg_tcpidr {
+    struct ct_msg_hdr h;
+    uint64_t id;
+    uint32_t found;        /* 0: not in the map (or no map) */
+    uint32_t iss, irs, active;   /* struct tcpid_val */
 };
 
 #define CT_MSG_ALIGN(n) (((n) + 7u) & ~7u)

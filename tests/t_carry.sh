@@ -61,6 +61,16 @@ wait $jb
 printf '{"sink":{"host":"b","object":"file:%s","start":0,"end":%s},"source":{"host":"a","object":"file:%s","start":0,"end":%s},"mode":"aligned"}\n' \
     "$DB_/udp.txt" "$N" "$DA/secret.txt" "$N" | expect_json udp-traces-to-a backward "$DB_/udp.txt"
 
+# ---- a sender that dropped root (as vsftpd and Postfix's daemons do) may
+# not use bpf(): its agent reads the connection's ids for it, so both ends
+# name the stream alike and the labels still meet the bytes on b ----
+crun b "$T/b6.err" sh -c "'$PROGS/netrecv' tcp 7006 > dropped.txt" & jb=$!
+wait_listen b 7006 || fail drop-listen "b never listened"
+crun a "$T/a7.err" "$PROGS/dropsend" secret.txt "$B" 7006; rc=$?
+wait $jb
+printf '{"sink":{"host":"b","object":"file:%s","start":0,"end":%s},"source":{"host":"a","object":"file:%s","start":0,"end":%s},"mode":"aligned"}\n' \
+    "$DB_/dropped.txt" "$N" "$DA/secret.txt" "$N" | expect_json dropped-root-traces-to-a backward "$DB_/dropped.txt"
+
 # ---- b -> c (untrusted): a's secret masked, b's public text intact ----
 # srecv HOST PORT OUT — an untracked receiver
 srecv() { on "$1" sh -c "exec '$PROGS/netrecv' tcp $2 > $3 2>/dev/null" & RJ=$!; wait_listen "$1" "$2"; }

@@ -30,6 +30,9 @@ static UChar ackbuf[CT_WIRE_MAXMSG];
 static SizeT ackfill;
 static ULong classq_id;               /* the question waiting for its answer */
 static Bool classr_got;
+static ULong tcpid_qid;              /* the TCPIDQ waiting for its answer */
+static struct ct_msg_tcpidr tcpid_ans;
+static Bool tcpid_got;
 static UChar classr_buf[CT_WIRE_MAXMSG];
 
 /* The flow not yet written, so a run of adjacent flows becomes one record. */
@@ -71,6 +74,13 @@ static void on_agent_msg(const UChar *m, UInt len)
         VG_(memcpy)(&a, m, sizeof a);
         if (a.bytes > conn_base + head && a.bytes <= conn_base + sentp)
             head = (SizeT)(a.bytes - conn_base);
+    } else if (h.type == CT_MSG_TCPIDR && len >= sizeof(struct ct_msg_tcpidr)) {
+        struct ct_msg_tcpidr r;
+        VG_(memcpy)(&r, m, sizeof r);
+        if (r.id == tcpid_qid && !tcpid_got) {
+            tcpid_ans = r;
+            tcpid_got = True;
+        }
     } else if (h.type == CT_MSG_CLASSR && len >= sizeof(struct ct_msg_classr)) {
         struct ct_msg_classr r;
         VG_(memcpy)(&r, m, sizeof r);
@@ -610,5 +620,27 @@ Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_
         return False;
     *pieces = (const struct ct_classr_piece *)(classr_buf + sizeof r);
     *npieces = r.npieces;
+    return True;
+}
+
+Bool em_tcpid(ULong cookie, UInt *iss, UInt *irs, UInt *active)
+{
+    static ULong next_id;
+    if (!ct_opt.socket_path || broken || sock < 0) return False;
+    struct ct_msg_tcpidq *m = msg_alloc(CT_MSG_TCPIDQ, sizeof *m, 0);
+    m->id = tcpid_qid = ++next_id;
+    m->cookie = cookie;
+    tcpid_got = False;
+    flush_buf();
+    ULong t0 = ct_now_ns();
+    while (!tcpid_got && !broken && sock >= 0 && ct_now_ns() - t0 < 2000000000ULL) {
+        send_pending();
+        read_acks(100);
+    }
+    tcpid_qid = 0;
+    if (!tcpid_got || !tcpid_ans.found) return False;
+    *iss = tcpid_ans.iss;
+    *irs = tcpid_ans.irs;
+    *active = tcpid_ans.active;
     return True;
 }

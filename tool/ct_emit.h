@@ -24,5 +24,8 @@ ULong em_lost(void);
 Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_classq_run *runs,
                UInt nruns, UInt sysno, ULong total, UInt sink, ULong sink_off,
                const struct ct_classr_piece **pieces, UInt *npieces);
+/* A TCP connection's ids (bpf/tcpid.h) read by the agent, for a process
+ * that may not use bpf() itself: False when the agent has none. */
+Bool em_tcpid(ULong cookie, UInt *iss, UInt *irs, UInt *active);
 
 #endif

@@ -218,22 +218,43 @@ static void note_no_ids(const HChar *why)
                "run 'crosstag bpf attach' as root", why);
 }
 
+/* The agent reads the map for a process the kernel refuses bpf() (not
+ * root any more: kernel.unprivileged_bpf_disabled); EPERM once means
+ * every later call would get it too. */
+static Bool ids_by_agent;
+
+static Bool agent_ids(ULong cookie, UInt *iss, UInt *irs, Int *active)
+{
+    UInt a = 0;
+    if (!em_tcpid(cookie, iss, irs, &a)) {
+        note_no_ids("neither this process (bpf() needs root) nor its agent could read the BPF map "
+                    "at " TCPID_PIN);
+        return False;
+    }
+    *active = a ? 1 : 2;
+    return True;
+}
+
 static Bool tcp_ids(Int fd, UInt *iss, UInt *irs, Int *active)
 {
-    if (map_fd == -2) {
-        struct { ULong pathname; UInt bpf_fd, file_flags; ULong pad[16]; } attr;
-        VG_(memset)(&attr, 0, sizeof attr);
-        attr.pathname = (ULong)(Addr)TCPID_PIN;
-        Long r = sys(__NR_bpf, X_BPF_OBJ_GET, (UWord)&attr, sizeof attr, 0, 0);
-        /* Valgrind's reserved fd range: the program can neither see nor close it. */
-        map_fd = r < 0 ? -1 : VG_(safe_fd)((Int)r);
-    }
-    if (map_fd < 0) { note_no_ids("no BPF map at " TCPID_PIN); return False; }
     ULong cookie = 0;
     UInt len = sizeof cookie;
     if (sys(__NR_getsockopt, fd, X_SOL_SOCKET, X_SO_COOKIE, (UWord)&cookie, (UWord)&len) < 0) {
         note_no_ids("no socket cookie");
         return False;
+    }
+    if (ids_by_agent) return agent_ids(cookie, iss, irs, active);
+    if (map_fd == -2) {
+        struct { ULong pathname; UInt bpf_fd, file_flags; ULong pad[16]; } attr;
+        VG_(memset)(&attr, 0, sizeof attr);
+        attr.pathname = (ULong)(Addr)TCPID_PIN;
+        Long r = sys(__NR_bpf, X_BPF_OBJ_GET, (UWord)&attr, sizeof attr, 0, 0);
+        if (r < 0) {                       /* EPERM, EACCES (the pin's folder)... */
+            ids_by_agent = True;
+            return agent_ids(cookie, iss, irs, active);
+        }
+        /* Valgrind's reserved fd range: the program can neither see nor close it. */
+        map_fd = VG_(safe_fd)((Int)r);
     }
     struct tcpid_val v;
     struct { UInt map_fd, pad; ULong key, value, flags; ULong pad2[14]; } attr;
@@ -241,7 +262,12 @@ static Bool tcp_ids(Int fd, UInt *iss, UInt *irs, Int *active)
     attr.map_fd = (UInt)map_fd;
     attr.key = (ULong)(Addr)&cookie;
     attr.value = (ULong)(Addr)&v;
-    if (sys(__NR_bpf, X_BPF_MAP_LOOKUP_ELEM, (UWord)&attr, sizeof attr, 0, 0) < 0) {
+    Long r = sys(__NR_bpf, X_BPF_MAP_LOOKUP_ELEM, (UWord)&attr, sizeof attr, 0, 0);
+    if (r == -VKI_EPERM) {                 /* it dropped root since it opened the map */
+        ids_by_agent = True;
+        return agent_ids(cookie, iss, irs, active);
+    }
+    if (r < 0) {
         note_no_ids("a connection made before the BPF program was attached");
         return False;
     }
