@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "peer_link.h"
 #include "policy_agent.h"
@@ -232,7 +233,21 @@ int pa_decide(struct store *st, const struct policy *p, const struct handlemap *
             return -1;
     if (d->remote && !d->npieces && !d->ncarry)
         d->trusted = 1;
+    /* A kernel-side copy into a socket has no buffer to mask: the tracker
+     * shuts the socket down instead, and the alert says so. */
+    if (q->dest_kind != CT_DEST_FILE && (q->sysno == SYS_sendfile || q->sysno == SYS_splice))
+        pa_nobuf(d);
     return 0;
+}
+
+void pa_nobuf(struct pa_decision *d)
+{
+    for (size_t i = 0; i < d->npieces; i++)
+        if (d->pieces[i].action == CT_ACT_MASK)
+            d->pieces[i].action = CT_ACT_BLOCK;
+    for (size_t i = 0; i < d->nalerts; i++)
+        if (d->alerts[i].action == CT_ACT_MASK)
+            d->alerts[i].action = CT_ACT_BLOCK;
 }
 
 int pa_carry_failed(struct pa_decision *d, const char *note)

@@ -40,6 +40,8 @@ int pa_decide(struct store *st, const struct policy *p, const struct handlemap *
 /* The carried pieces could not reach the receiver's agent: they get their
  * class's action after all, with this note on their alerts.  0, -1. */
 int pa_carry_failed(struct pa_decision *d, const char *note);
+/* The call has no buffer (sendfile, splice into a socket): mask is block. */
+void pa_nobuf(struct pa_decision *d);
 void pa_free(struct pa_decision *d);
 
 #endif

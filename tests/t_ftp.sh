@@ -20,14 +20,11 @@
 #     mask) to c: every byte masked, lengths kept, curl succeeds; a's alert;
 #   active mode (curl -P: vsftpd connects to curl's port): secret.txt to b
 #     traced on b to a's file, to c blocked with a's alert naming curl's port.
-# vsftpd runs with run_as_launching_user=YES (it stays root and does not
-# chroot): the tracker names files read after a chroot "file:" (no /proc
-# inside), so a protected file would not be recognised; and a process that
-# dropped root cannot use the BPF map of TCP connection ids (bpf() needs
-# CAP_BPF here), so its streams are "#0", never meet the peer's, and labels
-# pushed for them miss the receiver's stream.  Both are engine limits this
-# test works around, not behaviour it asserts.  Valgrind refuses the
-# setrlimit of the two-process model: one_process_model=YES.
+# vsftpd runs as anonymous servers do: it chroots into anon_root and drops
+# to user ftp, so the tracker names files read inside the chroot by their
+# real paths, and gets TCP connection ids from its agent (bpf() is refused
+# to a process that dropped root).  Valgrind refuses the
+setrlimit of the two-process model: one_process_model=YES.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$TESTS_DIR/netlib.sh"
 
@@ -60,7 +57,6 @@ background=NO
 anonymous_enable=YES
 no_anon_password=YES
 anon_root=$DA/ftp
-run_as_launching_user=YES
 local_enable=NO
 write_enable=NO
 secure_chroot_dir=$DA/empty
