@@ -24,7 +24,7 @@
 # to user ftp, so the tracker names files read inside the chroot by their
 # real paths, and gets TCP connection ids from its agent (bpf() is refused
 # to a process that dropped root).  Valgrind refuses the
-setrlimit of the two-process model: one_process_model=YES.
+# setrlimit of the two-process model: one_process_model=YES.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$TESTS_DIR/netlib.sh"
 
