@@ -406,6 +406,11 @@ static void classq(void *ctx, struct conn *c, const struct ct_msg_classq *q,
             logf_("cannot store an alert: %s", store_errmsg(a->env.store));
         log_alert(a, c, &d, al, now);
     }
+    /* A trusted file or a trusted peer on this host stays trusted: the
+     * tracker stops asking about it (labels to other hosts must travel,
+     * so those are asked about every time). */
+    if (ok && d.trusted && !d.remote && d.npieces == 0 && q->dest_kind != CT_DEST_UDP)
+        r.flags |= CT_CLASSR_TRUSTED;
     r.npieces = (uint32_t)d.npieces;
     r.h.len = (uint32_t)(sizeof r + d.npieces * sizeof *d.pieces);
     unsigned char *msg = malloc(r.h.len);

@@ -272,6 +272,9 @@ struct ct_msg_classr {
                               policy, too many pieces): the tracker fails closed */
 };
 #define CT_CLASSR_UNDECIDED 0x1u
+#define CT_CLASSR_TRUSTED   0x2u    /* the destination is trusted and on this host
+                                       (a local path, a trusted peer here): the
+                                       tracker need not ask about it again */
 #define CT_CLASSQ_MAXRUNS   1000u   /* runs per CLASSQ: a call with more asks again */
 #define CT_CLASSR_MAXPIECES 2000u
 /* POLICY (control): the absolute path follows (path_len bytes).  The agent

@@ -585,8 +585,9 @@ void em_objstate(UInt handle, Long mtime_ns, ULong size, ULong time_ns)
  * False when there is no answer (the caller fails closed). */
 Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_classq_run *runs,
                UInt nruns, UInt sysno, ULong total, UInt sink, ULong sink_off,
-               const struct ct_classr_piece **pieces, UInt *npieces)
+               const struct ct_classr_piece **pieces, UInt *npieces, Bool *trusted)
 {
+    if (trusted) *trusted = False;
     static ULong next_id;
     if (!ct_opt.socket_path) return False;
     for (UInt i = 0; i < nruns; i++) obj_declare(obj_by_handle(runs[i].src));
@@ -620,6 +621,7 @@ Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_
         return False;
     *pieces = (const struct ct_classr_piece *)(classr_buf + sizeof r);
     *npieces = r.npieces;
+    if (trusted) *trusted = (r.flags & CT_CLASSR_TRUSTED) != 0;
     return True;
 }
 

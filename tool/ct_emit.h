@@ -20,10 +20,11 @@ void em_objstate(UInt handle, Long mtime_ns, ULong size, ULong time_ns);
 ULong em_lost(void);
 /* Leak prevention: asks the agent about a call's source runs (CLASSQ) and
  * waits for its answer; False when none came (fail closed).  sink/sink_off:
- * the stream (handle, 0 none) and the offset the call's bytes go to. */
+ * the stream (handle, 0 none) and the offset the call's bytes go to.  *trusted (may be NULL): the agent
+ * says the destination stays trusted (CT_CLASSR_TRUSTED). */
 Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_classq_run *runs,
                UInt nruns, UInt sysno, ULong total, UInt sink, ULong sink_off,
-               const struct ct_classr_piece **pieces, UInt *npieces);
+               const struct ct_classr_piece **pieces, UInt *npieces, Bool *trusted);
 /* A TCP connection's ids (bpf/tcpid.h) read by the agent, for a process
  * that may not use bpf() itself: False when the agent has none. */
 Bool em_tcpid(ULong cookie, UInt *iss, UInt *irs, UInt *active);

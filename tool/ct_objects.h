@@ -12,6 +12,8 @@ struct ct_obj {
     Bool   is_source;       /* its bytes get labels when read */
     Bool   seekable;        /* offsets come from the kernel's file position */
     Bool   declared;        /* sent on this connection (only objects in flows are) */
+    Bool   pol_trusted;     /* the agent said: a trusted destination, no need to ask
+                               again (leak prevention; a file, a connected socket) */
     ULong  dev, ino;
     Long   mtime_ns;
     ULong  size;

@@ -45,6 +45,8 @@ struct pcall {
     UInt dest_kind;
     UChar dest[128];                  /* sockaddr, or the file's name (cut) */
     UInt dest_len;
+    struct ct_obj *obj;               /* the destination's object (NULL: none) */
+    Bool cacheable;                   /* a trusted answer may be kept on obj */
     UInt sink;                        /* TCP/UDP: the stream's handle, 0 unknown */
     ULong sink_off;                   /* the call's first byte in it */
     Bool is_socket, blocked;
@@ -84,7 +86,9 @@ static Bool unix_dest(Int fd, Bool to_addr, UInt len)
 static Bool dest_of(Int fd, Addr addr, UInt alen)
 {
     struct ct_obj *o = obj_for_fd(fd);
-    if (!o) return False;
+    if (!o || o->pol_trusted) return False;    /* trusted: the agent said so before */
+    pc.obj = o;
+    pc.cacheable = addr == 0;          /* a datagram's own address may differ next time */
     pc.is_socket = False;
     pc.sink = 0;
     pc.sink_off = 0;
@@ -190,8 +194,10 @@ static void ask(void)
     if (pc.nruns == 0) return;
     const struct ct_classr_piece *pieces;
     UInt np;
+    Bool trusted;
     if (em_classq(pc.dest_kind, pc.dest, pc.dest_len, pc.runs, pc.nruns, pc.sysno, pc.total,
-                  pc.sink, pc.sink_off, &pieces, &np)) {
+                  pc.sink, pc.sink_off, &pieces, &np, &trusted)) {
+        if (trusted && pc.cacheable && pc.obj) pc.obj->pol_trusted = True;
         for (UInt i = 0; i < np; i++)
             if (pieces[i].sink_rel < pc.total)
                 apply(pieces[i].action, pieces[i].sink_rel,
@@ -323,8 +329,10 @@ static void check_copy(Int in_fd, Bool has_off, ULong off, ULong n)
     UInt worst = ct_opt.policy;
     cpy.active = False;
     cpy.n = 0;
+    Bool trusted;
     if (em_classq(pc.dest_kind, pc.dest, pc.dest_len, pc.runs, 1, pc.sysno, n, pc.sink, pc.sink_off,
-                  &pieces, &np)) {
+                  &pieces, &np, &trusted)) {
+        if (trusted && pc.cacheable && pc.obj) pc.obj->pol_trusted = True;
         worst = CT_ACT_NONE;
         for (UInt i = 0; i < np; i++) {
             if (pieces[i].action > worst) worst = pieces[i].action;
@@ -362,6 +370,8 @@ void pol_check_mapped(const struct ct_obj *o, Addr a, ULong n, UInt sysno)
     pc.dest_kind = CT_DEST_FILE;
     pc.dest_len = o->name_len < sizeof pc.dest ? o->name_len : sizeof pc.dest;
     VG_(memcpy)(pc.dest, o->name, pc.dest_len);
+    pc.obj = NULL;                    /* a mapping: asked about at each flush */
+    pc.cacheable = False;
     add_seg(a, n);
     check();
 }
@@ -379,6 +389,8 @@ static Bool other_dest(const HChar *fmt, UWord v)
     pc.dest_len = VG_(strlen)(name);
     VG_(memcpy)(pc.dest, name, pc.dest_len);
     pc.is_socket = False;
+    pc.obj = NULL;
+    pc.cacheable = False;
     pc.sink = 0;
     pc.sink_off = 0;
     return True;
