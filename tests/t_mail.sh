@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # t_mail.sh — issue 5's mail scenario with real programs (docs/scenario-mail.md).
-# Hosts a, b, c, d of one test network; a, b and d are trusted, c is not.
+# Hosts a, b, c, d of one test network; a, b and d are trusted (each runs an
+# agent with the one policy), c is not.
 #   a: smbd serves secret.txt (class confidential, action mask) and plans.txt
-#      (class restricted, action block), under crosstag run --policy;
-#   b: smbclient fetches both; a mail client (python3 smtplib, tests/mail/
-#      send.py) sends two mails through Postfix on b (master and all its
-#      daemons under crosstag run --policy), each to x@c.test and y@d.test;
-#      Postfix relays @c.test to c, @d.test to d (transport_maps);
+#      (class restricted, action block), under crosstag run;
+#   b: smbclient fetches both; a mail client (python3, tests/mail/send.py)
+#      sends two mails through Postfix on b (master and all its daemons
+#      under crosstag run), each to x@c.test and y@d.test; Postfix relays
+#      @c.test to c, @d.test to d (transport_maps);
 #   c, d: SMTP sinks (aiosmtpd, natively) storing each message in a Maildir.
 # Each mail carries its secret as a text attachment (7bit), base64-encoded
 # (octet-stream) and an unprotected public.txt.  Checks, exactly:
-#   mail 1 at c: secret masked byte for byte (tests/mail/check.py says which
-#     bytes), public.txt intact; at d: everything intact;
-#   mail 2 (plans.txt, block): c never gets it, Postfix keeps it deferred
-#     ("lost connection": the socket was shut down); d gets it intact;
-#   `crosstag alerts --json` on b: the protected bytes' original source with
-#     exact offsets, the destination c:25, class and action.
+#   mail 1 at c: the secret masked byte for byte (tests/mail/check.py says
+#     which bytes), public.txt intact; at d: everything intact;
+#   mail 2 (plans.txt, block): c stores nothing, Postfix keeps the mail
+#     deferred ("lost connection"); d gets it intact;
+#   `crosstag alerts --json` on b: only Postfix's smtp to c:25, naming a's
+#     files with exact offsets (tests/mail/alerts.py); none on a and d;
+#   b's copies trace to a's files; d's store names a's files as the sources
+#     of the mail stream (the labels travelled with the bytes).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$TESTS_DIR/netlib.sh"
 
@@ -49,35 +52,40 @@ esac
 CHECK=$TESTS_DIR/mail/check.py
 
 mkdir -p "$HA/share"
-printf 'Q3 revenue: 4,217,003 EUR\nmerger with Initech: signed 2026-11-30\nkeycode 7781-ALPHA\n' >"$HA/share/secret.txt"
+printf 'Q3 revenue: 4,217,003 EUR\nmerger with Initech: signed 2026-11-30\nkeycode 7781-ALPHA!\n' >"$HA/share/secret.txt"
 printf 'Plan B: move the plant to Lyon in March.\nBudget 12.5M.\n' >"$HA/share/plans.txt"
 printf 'Lunch menu: soup, bread, apples.\n' >"$HB/data/public.txt"
 NS=$(fsize "$HA/share/secret.txt") NP=$(fsize "$HA/share/plans.txt")
 
-# Phase 1 (see /work/notes/s3/transport.md): b's downloaded copies are the
-# protected sources.
+# One policy for the trusted network (a, b, d): a's files are protected;
+# b writes its downloaded copies and Postfix its queue files (trusted paths).
 POL=$T/policy.ini
 cat >"$POL" <<EOF
 [class confidential]
 action = mask
-source = b:$HB/data/secret.txt
+source = a:$HA/share/secret.txt
 [class restricted]
 action = block
-source = b:$HB/data/plans.txt
+source = a:$HA/share/plans.txt
 [trusted]
 net = $A/32
 net = $B/32
 net = $D/32
-; Postfix's queue files: writing the message there is not egress
+path = $HB/data/*
 path = $HB/pf/queue/*
 EOF
+# every trusted host runs an agent with it before protected bytes reach it
+for h in a b d; do
+    on "$h" "$CT" agent start --policy "$POL" >"$T/agent-$h.out" 2>&1 ||
+        { fail "agent-$h" "crosstag agent start failed on $h" "$T/agent-$h.out"; finish; }
+done
 
-# tracked HOST LOG CMD... — CMD under crosstag run --policy on HOST (its agent,
-# its store); stderr into LOG
+# tracked HOST LOG CMD... — CMD under crosstag run on HOST (its agent, with
+# the policy, its store); stderr into LOG
 tracked() {
     local h=$1 log=$2
     shift 2
-    on "$h" timeout -k 10 "$CT_TIMEOUT" "$CT" run -q --policy "$POL" -- "$@" 2>"$log"
+    on "$h" timeout -k 10 "$CT_TIMEOUT" "$CT" run -q -- "$@" 2>"$log"
 }
 
 # ---- c and d: SMTP sinks, natively ----
@@ -149,6 +157,66 @@ rc=$?
 [ $rc -eq 0 ] && pass send1 || fail send1 "the mail client exited $rc" "$HB/log/send1.err"
 if m=$(delivered c 1); then check_msg mask-at-c "$m" "$HB/data/secret.txt" masked; else fail mask-at-c "c got no mail" "$HB/pf/maillog"; fi
 if m=$(delivered d 1); then check_msg intact-at-d "$m" "$HB/data/secret.txt" intact; else fail intact-at-d "d got no mail" "$HB/pf/maillog"; fi
+
+# ---- mail 2: plans.txt (block) ----
+tracked b "$HB/log/send2.err" /usr/bin/python3 "$SEND" "$SUBMIT" "$HB/data/plans.txt" "$HB/data/public.txt" x@c.test y@d.test
+rc=$?
+[ $rc -eq 0 ] && pass send2 || fail send2 "the mail client exited $rc" "$HB/log/send2.err"
+if m=$(delivered d 2); then check_msg block-intact-at-d "$m" "$HB/data/plans.txt" intact; else fail block-intact-at-d "d got no second mail" "$HB/pf/maillog"; fi
+# The blocked write (the whole message and its final dot: one write of
+# Postfix's 4 KB stream buffer) fails; Postfix's smtp takes it for a lost
+# connection, a temporary error: the mail stays in the deferred queue (it
+# would be tried again later, and blocked again), c stores nothing.
+if maillog_has 'to=<x@c\.test>.*status=deferred'; then
+    id=$(sed -n 's/.*postfix\/smtp\[[0-9]*\]: \([0-9A-F]*\): to=<x@c\.test>.*status=deferred.*/\1/p' "$HB/pf/maillog")
+    want="to=<x@c.test>, relay=$C[$C]:25,"
+    want2="status=deferred (lost connection with $C[$C] while sending end of data -- message may be sent more than once)"
+    got=$(grep "to=<x@c\.test>" "$HB/pf/maillog" | grep -c "$id")
+    line=$(grep "$id: to=<x@c\.test>" "$HB/pf/maillog")
+    [ "$got" = 1 ] && [[ $line == *"$want"* ]] && [[ $line == *"$want2" ]] && pass block-deferred ||
+        fail block-deferred "want one line with '$want ... $want2'" "$HB/pf/maillog"
+    # qmgr moves the file to the deferred queue after smtp has logged
+    for ((i = 0; i < CT_TIMEOUT * 10; i++)); do
+        q=$(cd "$HB/pf/queue" && find deferred -type f | sed 's|.*/||')
+        [ -n "$q" ] && break
+        sleep 0.1
+    done
+    [ "$q" = "$id" ] && pass block-queued || fail block-queued "deferred queue holds '$q', want '$id'"
+else
+    fail block-deferred "Postfix logged no deferred delivery to c" "$HB/pf/maillog"
+fi
+n=$(ls "$HC/data/mbox/new" | wc -l)
+[ "$n" = 1 ] && pass block-nothing-at-c || fail block-nothing-at-c "c holds $n messages, want 1 (mail 1)"
+
+# ---- alerts: only b's Postfix smtp sending to c, naming a's files ----
+on b "$CT" alerts --json >"$T/alerts-b.json" 2>&1
+grep -v "\"host\":\"b\",\"pid\":[0-9]*,\"process\":\"/usr/lib/postfix/sbin/smtp\",\"destination\":\"tcp:$C:25\"" \
+    "$T/alerts-b.json" >"$T/other.json"
+[ -s "$T/alerts-b.json" ] && [ ! -s "$T/other.json" ] && pass alerts-b-only-to-c ||
+    fail alerts-b-only-to-c "alerts on b other than smtp to c:25" "$T/other.json"
+for x in "mask-alerts confidential mask secret.txt" "block-alerts restricted block plans.txt"; do
+    set -- $x
+    "$PY" "$TESTS_DIR/mail/alerts.py" "$2" "$3" /usr/lib/postfix/sbin/smtp "tcp:$C:25" a "$HA/share/$4" \
+        <"$T/alerts-b.json" >"$T/alerts.out" 2>&1 && pass "$1" || fail "$1" "b's alerts differ" "$T/alerts.out"
+done
+for h in a d; do
+    on "$h" "$CT" alerts --json >"$T/alerts-$h.json" 2>&1
+    [ ! -s "$T/alerts-$h.json" ] && pass "no-alerts-$h" || fail "no-alerts-$h" "alerts on $h" "$T/alerts-$h.json"
+done
+
+# ---- the labels travelled: b's copies and d's received bytes name a's files ----
+for f in secret.txt plans.txt; do
+    n=$(fsize "$HA/share/$f")
+    printf '{"sink":{"host":"b","object":"file:%s","start":0,"end":%s},"source":{"host":"a","object":"file:%s","start":0,"end":%s},"mode":"aligned"}\n' \
+        "$HB/data/$f" "$n" "$HA/share/$f" "$n" >"$T/want"
+    on b "$CT" query backward --json "$HB/data/$f" >"$T/got" 2>&1
+    cmp -s "$T/want" "$T/got" && pass "copy-$f" || fail "copy-$f" "b's copy does not trace to a's file exactly" "$T/got"
+done
+on d "$CT" query backward --json "tcp:$D:25" >"$T/got" 2>&1
+"$PY" "$ROWTOOL" sources <"$T/got" >"$T/got.src" 2>&1
+printf 'file:%s\nfile:%s\n' "$HA/share/plans.txt" "$HA/share/secret.txt" >"$T/want"
+cmp -s "$T/want" "$T/got.src" && pass d-store-names-a ||
+    fail d-store-names-a "d's store: the mail stream's sources are not exactly a's two files" "$T/got"
 
 # debugging aid: MAIL_HOLD=FILE keeps everything up while FILE exists
 if [ -n "${MAIL_HOLD:-}" ]; then echo "# holding: T=$T NET=$NET"; while [ -e "$MAIL_HOLD" ]; do sleep 1; done; fi
