@@ -5,18 +5,21 @@
 #   a: smbd serves secret.txt (class confidential, action mask) and plans.txt
 #      (class restricted, action block), under crosstag run;
 #   b: smbclient fetches both; a mail client (python3, tests/mail/send.py)
-#      sends two mails through Postfix on b (master and all its daemons
-#      under crosstag run), each to x@c.test and y@d.test; Postfix relays
-#      @c.test to c, @d.test to d (transport_maps);
+#      sends three mails through Postfix on b (master and all its daemons
+#      under crosstag run), each to x@c.test and y@d.test: secret.txt over
+#      SMTP (smtplib to smtpd), secret.txt through Postfix's sendmail
+#      command (postdrop, maildrop, pickup), plans.txt over SMTP; Postfix
+#      relays @c.test to c, @d.test to d (transport_maps);
 #   c, d: SMTP sinks (aiosmtpd, natively) storing each message in a Maildir.
 # Each mail carries its secret as a text attachment (7bit), base64-encoded
 # (octet-stream) and an unprotected public.txt.  Checks, exactly:
-#   mail 1 at c: the secret masked byte for byte (tests/mail/check.py says
-#     which bytes), public.txt intact; at d: everything intact;
-#   mail 2 (plans.txt, block): c stores nothing, Postfix keeps the mail
+#   mails 1 and 2 at c: the secret masked byte for byte (tests/mail/check.py
+#     says which bytes), public.txt intact; at d: everything intact;
+#   mail 3 (plans.txt, block): c stores nothing, Postfix keeps the mail
 #     deferred ("lost connection"); d gets it intact;
-#   `crosstag alerts --json` on b: only Postfix's smtp to c:25, naming a's
-#     files with exact offsets (tests/mail/alerts.py); none on a and d;
+#   `crosstag alerts --json` on b: only Postfix's smtp to c:25, each mail's
+#     alerts naming a's file with exact offsets (tests/mail/alerts.py);
+#     none on a and d;
 #   b's copies trace to a's files; d's store names a's files as the sources
 #     of the mail stream (the labels travelled with the bytes).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -39,23 +42,12 @@ A=$(net_ip a) B=$(net_ip b) C=$(net_ip c) D=$(net_ip d)
 HA=$(net_dir a) HB=$(net_dir b) HC=$(net_dir c) HD=$(net_dir d)
 . "$TESTS_DIR/mail/conf.sh"
 SEND=$TESTS_DIR/mail/send.py
-# The mail client submits through Postfix's sendmail command (postdrop ->
-# maildrop -> pickup), not over SMTP to smtpd: smtpd runs as user postfix,
-# and a tracked process without privileges names its TCP streams with id 0
-# while the root client names the same stream with its real id, so the
-# chain breaks at smtpd (see docs/scenario-mail.md, "Known problems").
-# MAIL_SUBMIT=smtp shows it.
-case ${MAIL_SUBMIT:-sendmail} in
-    smtp) SUBMIT=smtp:$B ;;
-    *) SUBMIT=sendmail:$HB/pf ;;
-esac
 CHECK=$TESTS_DIR/mail/check.py
 
 mkdir -p "$HA/share"
 printf 'Q3 revenue: 4,217,003 EUR\nmerger with Initech: signed 2026-11-30\nkeycode 7781-ALPHA!\n' >"$HA/share/secret.txt"
 printf 'Plan B: move the plant to Lyon in March.\nBudget 12.5M.\n' >"$HA/share/plans.txt"
 printf 'Lunch menu: soup, bread, apples.\n' >"$HB/data/public.txt"
-NS=$(fsize "$HA/share/secret.txt") NP=$(fsize "$HA/share/plans.txt")
 
 # One policy for the trusted network (a, b, d): a's files are protected;
 # b writes its downloaded copies and Postfix its queue files (trusted paths).
@@ -119,11 +111,14 @@ on b postfix -c "$HB/pf" check >"$HB/log/postfix-check.out" 2>&1 ||
 tracked b "$HB/log/master.err" /usr/lib/postfix/sbin/master -c "$HB/pf" -s >"$HB/log/master.out" &
 wait_listen b 25 || { fail postfix "master did not listen on b:25" "$HB/log/master.err"; finish; }
 
+# Deliveries take seconds (every Postfix daemon starts under the tracker);
+# a mail that has not arrived after MAIL_WAIT seconds never will.
+MAIL_WAIT=${MAIL_WAIT:-180}
 # delivered HOST K — waits until HOST's Maildir holds K messages; prints the newest
 delivered() {
     local dir i
     dir=$(net_dir "$1")/data/mbox/new
-    for ((i = 0; i < CT_TIMEOUT * 10; i++)); do
+    for ((i = 0; i < MAIL_WAIT * 10; i++)); do
         if [ "$(ls "$dir" 2>/dev/null | wc -l)" -ge "$2" ]; then
             ls -t "$dir" | head -n 1 | sed "s|^|$dir/|"
             return 0
@@ -135,7 +130,7 @@ delivered() {
 # maillog_has PATTERN — waits until Postfix logged a line matching PATTERN (grep -E)
 maillog_has() {
     local i
-    for ((i = 0; i < CT_TIMEOUT * 10; i++)); do
+    for ((i = 0; i < MAIL_WAIT * 10; i++)); do
         grep -qE "$1" "$HB/pf/maillog" 2>/dev/null && return 0
         sleep 0.1
     done
@@ -151,18 +146,42 @@ check_msg() {
     fi
 }
 
-# ---- mail 1: secret.txt (mask) ----
-tracked b "$HB/log/send1.err" /usr/bin/python3 "$SEND" "$SUBMIT" "$HB/data/secret.txt" "$HB/data/public.txt" x@c.test y@d.test
-rc=$?
-[ $rc -eq 0 ] && pass send1 || fail send1 "the mail client exited $rc" "$HB/log/send1.err"
-if m=$(delivered c 1); then check_msg mask-at-c "$m" "$HB/data/secret.txt" masked; else fail mask-at-c "c got no mail" "$HB/pf/maillog"; fi
-if m=$(delivered d 1); then check_msg intact-at-d "$m" "$HB/data/secret.txt" intact; else fail intact-at-d "d got no mail" "$HB/pf/maillog"; fi
+# alerts_new NAME — b's alerts since the last call, into $T/NAME.json
+: >"$T/alerts-seen.json"
+alerts_new() {
+    on b "$CT" alerts --json >"$T/alerts-now.json" 2>&1
+    grep -vxF -f "$T/alerts-seen.json" "$T/alerts-now.json" >"$T/$1.json"
+    cp "$T/alerts-now.json" "$T/alerts-seen.json"
+}
+# check_alerts NAME CLASS ACTION FILE — the new alerts are exactly FILE's (alerts.py)
+check_alerts() {
+    alerts_new "$1"
+    "$PY" "$TESTS_DIR/mail/alerts.py" "$2" "$3" /usr/lib/postfix/sbin/smtp "tcp:$C:25" a "$HA/share/$4" \
+        <"$T/$1.json" >"$T/alerts.out" 2>&1 && pass "$1" || fail "$1" "b's alerts differ" "$T/alerts.out"
+}
+# mask_mail NAME SUBMIT K — a mail with secret.txt; c and d then hold K messages
+mask_mail() {
+    local m rc
+    tracked b "$HB/log/$1.err" /usr/bin/python3 "$SEND" "$2" "$HB/data/secret.txt" "$HB/data/public.txt" x@c.test y@d.test
+    rc=$?
+    [ $rc -eq 0 ] && pass "$1-send" || fail "$1-send" "the mail client exited $rc" "$HB/log/$1.err"
+    if m=$(delivered c "$3"); then check_msg "$1-masked-at-c" "$m" "$HB/data/secret.txt" masked
+    else fail "$1-masked-at-c" "c got no mail" "$HB/pf/maillog"; fi
+    if m=$(delivered d "$3"); then check_msg "$1-intact-at-d" "$m" "$HB/data/secret.txt" intact
+    else fail "$1-intact-at-d" "d got no mail" "$HB/pf/maillog"; fi
+    check_alerts "$1-alerts" confidential mask secret.txt
+}
 
-# ---- mail 2: plans.txt (block) ----
-tracked b "$HB/log/send2.err" /usr/bin/python3 "$SEND" "$SUBMIT" "$HB/data/plans.txt" "$HB/data/public.txt" x@c.test y@d.test
+# ---- mail 1: SMTP to Postfix's smtpd on b (smtplib), secret.txt (mask) ----
+mask_mail smtp "smtp:$B" 1
+# ---- mail 2: the same through Postfix's sendmail command ----
+mask_mail sendmail "sendmail:$HB/pf" 2
+
+# ---- mail 3: SMTP, plans.txt (block) ----
+tracked b "$HB/log/block.err" /usr/bin/python3 "$SEND" "smtp:$B" "$HB/data/plans.txt" "$HB/data/public.txt" x@c.test y@d.test
 rc=$?
-[ $rc -eq 0 ] && pass send2 || fail send2 "the mail client exited $rc" "$HB/log/send2.err"
-if m=$(delivered d 2); then check_msg block-intact-at-d "$m" "$HB/data/plans.txt" intact; else fail block-intact-at-d "d got no second mail" "$HB/pf/maillog"; fi
+[ $rc -eq 0 ] && pass block-send || fail block-send "the mail client exited $rc" "$HB/log/block.err"
+if m=$(delivered d 3); then check_msg block-intact-at-d "$m" "$HB/data/plans.txt" intact; else fail block-intact-at-d "d got no third mail" "$HB/pf/maillog"; fi
 # The blocked write (the whole message and its final dot: one write of
 # Postfix's 4 KB stream buffer) fails; Postfix's smtp takes it for a lost
 # connection, a temporary error: the mail stays in the deferred queue (it
@@ -176,7 +195,7 @@ if maillog_has 'to=<x@c\.test>.*status=deferred'; then
     [ "$got" = 1 ] && [[ $line == *"$want"* ]] && [[ $line == *"$want2" ]] && pass block-deferred ||
         fail block-deferred "want one line with '$want ... $want2'" "$HB/pf/maillog"
     # qmgr moves the file to the deferred queue after smtp has logged
-    for ((i = 0; i < CT_TIMEOUT * 10; i++)); do
+    for ((i = 0; i < MAIL_WAIT * 10; i++)); do
         q=$(cd "$HB/pf/queue" && find deferred -type f | sed 's|.*/||')
         [ -n "$q" ] && break
         sleep 0.1
@@ -186,19 +205,15 @@ else
     fail block-deferred "Postfix logged no deferred delivery to c" "$HB/pf/maillog"
 fi
 n=$(ls "$HC/data/mbox/new" | wc -l)
-[ "$n" = 1 ] && pass block-nothing-at-c || fail block-nothing-at-c "c holds $n messages, want 1 (mail 1)"
+[ "$n" = 2 ] && pass block-nothing-at-c || fail block-nothing-at-c "c holds $n messages, want 2 (mails 1 and 2)"
+check_alerts block-alerts restricted block plans.txt
 
-# ---- alerts: only b's Postfix smtp sending to c, naming a's files ----
+# ---- alerts: only b's Postfix smtp sending to c; none on a and d ----
 on b "$CT" alerts --json >"$T/alerts-b.json" 2>&1
 grep -v "\"host\":\"b\",\"pid\":[0-9]*,\"process\":\"/usr/lib/postfix/sbin/smtp\",\"destination\":\"tcp:$C:25\"" \
     "$T/alerts-b.json" >"$T/other.json"
 [ -s "$T/alerts-b.json" ] && [ ! -s "$T/other.json" ] && pass alerts-b-only-to-c ||
     fail alerts-b-only-to-c "alerts on b other than smtp to c:25" "$T/other.json"
-for x in "mask-alerts confidential mask secret.txt" "block-alerts restricted block plans.txt"; do
-    set -- $x
-    "$PY" "$TESTS_DIR/mail/alerts.py" "$2" "$3" /usr/lib/postfix/sbin/smtp "tcp:$C:25" a "$HA/share/$4" \
-        <"$T/alerts-b.json" >"$T/alerts.out" 2>&1 && pass "$1" || fail "$1" "b's alerts differ" "$T/alerts.out"
-done
 for h in a d; do
     on "$h" "$CT" alerts --json >"$T/alerts-$h.json" 2>&1
     [ ! -s "$T/alerts-$h.json" ] && pass "no-alerts-$h" || fail "no-alerts-$h" "alerts on $h" "$T/alerts-$h.json"
