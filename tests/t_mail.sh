@@ -73,7 +73,9 @@ for h in a b d; do
 done
 
 # tracked HOST LOG CMD... — CMD under crosstag run on HOST (its agent, with
-# the policy, its store); stderr into LOG
+# the policy, its store); stderr into LOG.  timeout puts it into a process
+# group of its own, which matters: on SIGTERM (ctnet down) smbd
+# --no-process-group signals its whole process group.
 tracked() {
     local h=$1 log=$2
     shift 2
