@@ -295,7 +295,7 @@ static void carry(struct agent *a, struct conn *c, const struct ct_msg_classq *q
                            d->ncarry, &msg, &len, err, sizeof err);
     if (r == 0)
         r = peer_push(&a->pcli, &a->peers, (const struct sockaddr *)dest, q->dest_len,
-                      a->pol.agent_port, msg, len, id, 5000, err, sizeof err);
+                      a->pol.agent_port, msg, len, id, 8000, err, sizeof err);
     free(msg);
     if (r == 0) {
         logf_("pid %d: labels of %llu protected bytes to %s went to its agent (port %u)",

@@ -55,7 +55,7 @@ on c sh -c "printf 'from an untracked host\n' | '$PROGS/netsend' tcp $B 7003" 2>
 wait $jb
 
 # ---- UDP a -> b: 10 datagrams of 64 bytes ----
-crun b "$T/b4.err" sh -c "'$PROGS/netrecv' udp 7004 1500 > udp.out" & jb=$!
+crun b "$T/b4.err" sh -c "'$PROGS/netrecv' udp 7004 4000 > udp.out" & jb=$!
 wait_listen b 7004 udp || fail udp-listen "b never listened"
 crun a "$T/a4.err" sh -c "head -c 640 secret.txt | '$PROGS/netsend' udp $B 7004 64"
 wait $jb
