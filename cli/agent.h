@@ -50,6 +50,6 @@ int agent_connect(const struct agent_paths *p, const char *host, uint64_t run, i
 int agent_start(const struct agent_paths *p, const char *host, int idle_exit_s);
 /* Asks the agent on control connection fd to load policy file `path`
  * (absolute).  0, or -1 with the agent's reason on stderr. */
-int agent_send_policy(int fd, const char *path);
+int agent_send_policy(int fd, const char *path, int replace);
 
 #endif

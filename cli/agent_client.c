@@ -137,14 +137,15 @@ int agent_connect(const struct agent_paths *p, const char *host, uint64_t run, i
     }
 }
 
-int agent_send_policy(int fd, const char *path)
+int agent_send_policy(int fd, const char *path, int replace)
 {
     size_t pl = strlen(path);
     unsigned char msg[sizeof(struct ct_msg_policy) + 4096 + 8];
     if (pl == 0 || pl >= 4096)
         return -1;
     struct ct_msg_policy m = { .h = { CT_MSG_POLICY, (uint32_t)CT_MSG_ALIGN(sizeof m + pl) },
-                               .path_len = (uint32_t)pl };
+                               .path_len = (uint32_t)pl,
+                               .flags = replace ? CT_POLICYF_REPLACE : 0 };
     memset(msg, 0, sizeof msg);
     memcpy(msg, &m, sizeof m);
     memcpy(msg + sizeof m, path, pl);

@@ -177,7 +177,7 @@ static void peer_update(struct agent *a)
         logf_("taking labels from trusted hosts' agents on port %u", a->pol.agent_port);
 }
 
-static void policy_req(void *ctx, struct conn *c, const char *path)
+static void policy_req(void *ctx, struct conn *c, const char *path, uint32_t flags)
 {
     struct agent *a = ctx;
     char err[700], text[800];
@@ -186,6 +186,13 @@ static void policy_req(void *ctx, struct conn *c, const char *path)
     int level = 0;
     if (policy_load(path, &np, err, sizeof err) != 0) {
         snprintf(text, sizeof text, "%s", err);
+        level = 2;
+    } else if (a->have_pol && strcmp(a->pol.path, np.path) != 0 && !(flags & CT_POLICYF_REPLACE)) {
+        /* The host's policy binds every run: one run cannot swap it for its own. */
+        snprintf(text, sizeof text, "the agent enforces policy %.300s; a run cannot replace it "
+                 "with %.300s (crosstag agent start --policy FILE does)", a->pol.path, np.path);
+        logf_("refused policy %s from pid %d: %s is loaded", np.path, (int)c->peer_pid, a->pol.path);
+        policy_free(&np);
         level = 2;
     } else {
         if (a->have_pol && strcmp(a->pol.path, np.path) != 0)

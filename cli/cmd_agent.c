@@ -168,7 +168,7 @@ int cmd_agent(int argc, char **argv)
         if (fd < 0)
             return 1;
         /* a running agent takes the policy too (it replaces its own) */
-        if (policy && agent_send_policy(fd, polpath) != 0) {
+        if (policy && agent_send_policy(fd, polpath, 1) != 0) {
             close(fd);
             return 1;
         }

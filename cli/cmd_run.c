@@ -377,7 +377,7 @@ int cmd_run(int argc, char **argv)
         snprintf(polarg, sizeof polarg, "--ct-policy=%s", policy_action_name(ah.pol_action));
         snprintf(maskarg, sizeof maskarg, "--ct-policy-mask=%u", ah.pol_mask & 0xffu);
     }
-    if (o.policy && agent_send_policy(ctl, polpath) != 0)
+    if (o.policy && agent_send_policy(ctl, polpath, 0) != 0)
         goto out;
 
     snprintf(sockarg, sizeof sockarg, "--ct-socket=%s", ap.sock);

@@ -392,7 +392,7 @@ static int on_policy(struct conn *c, struct conn_env *env, const unsigned char *
     memcpy(path, m + sizeof p, p.path_len);
     path[p.path_len] = '\0';
     if (env->policy)
-        env->policy(env->say_ctx, c, path);
+        env->policy(env->say_ctx, c, path, p.flags);
     return 0;
 }
 

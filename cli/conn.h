@@ -35,7 +35,7 @@ struct conn_env {
      * control connection's POLICY (path NUL-terminated). */
     void (*classq)(void *ctx, struct conn *c, const struct ct_msg_classq *q,
                    const unsigned char *dest, const struct ct_classq_run *runs);
-    void (*policy)(void *ctx, struct conn *c, const char *path);
+    void (*policy)(void *ctx, struct conn *c, const char *path, uint32_t flags);
 };
 
 struct conn {

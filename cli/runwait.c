@@ -109,7 +109,7 @@ static int reconnect(struct rw *w)
     if (w->ctl < 0)
         return -1;
     /* Until it has the policy it answers no question: trackers fail closed. */
-    if (w->cfg->policy && agent_send_policy(w->ctl, w->cfg->policy) != 0)
+    if (w->cfg->policy && agent_send_policy(w->ctl, w->cfg->policy, 0) != 0)
         return -1;
     fprintf(stderr, "crosstag: agent pid %d carries on\n", (int)ah.pid);
     return 0;

@@ -282,8 +282,12 @@ struct ct_msg_classr {
 struct ct_msg_policy {
     struct ct_msg_hdr h;
     uint32_t path_len;
-    uint32_t pad;
+    uint32_t flags;        /* CT_POLICYF_REPLACE: take it even when another
+                              policy is loaded (crosstag agent start|run);
+                              without it (crosstag run) a different loaded
+                              policy is kept and the request refused */
 };
+#define CT_POLICYF_REPLACE 0x1u
 
 /* TCPIDQ: a tracker that may not use bpf() (it dropped root, and the
  * kernel refuses bpf() to unprivileged processes) asks its agent to read

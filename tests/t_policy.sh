@@ -260,6 +260,15 @@ cmp -s want gota && pass msgq-alert || fail msgq-alert "want $(cat want)" gota
 [ "$(cat iou.out)" = ENOSYS ] && grep -q "io_uring is not tracked, so it is refused (ENOSYS)" "$CTERR" &&
     pass io-uring-refused || fail io-uring-refused "iou.out: $(cat iou.out)" "$CTERR"
 
+# One run cannot swap the host's policy for its own; the agent's owner can.
+cp "$T/pol.ini" "$T/other.ini"
+ctrun --policy "$T/other.ini" -- true; rc=$?
+[ $rc -eq 1 ] && grep -q "the agent enforces policy $T/pol.ini; a run cannot replace it with $T/other.ini" "$CTERR" &&
+    pass policy-not-replaced || fail policy-not-replaced "exit $rc" "$CTERR"
+"$CT" agent start --db "$DB" --policy "$T/other.ini" >"$T/.start" 2>&1 &&
+    grep -q "with policy $T/other.ini" "$T/.start" && ctrun --policy "$T/other.ini" -- true &&
+    pass policy-replaced-by-owner || fail policy-replaced-by-owner "agent start --policy did not replace it" "$T/.start"
+
 # a direct send of the file over TCP
 fresh_db
 recv_bg || fail direct-send "netrecv did not listen"
