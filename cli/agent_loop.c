@@ -298,7 +298,13 @@ static void carry(struct agent *a, struct conn *c, const struct ct_msg_classq *q
     for (size_t i = 0; i < d->ncarry; i++)
         bytes += d->carry[i].len;
     uint64_t id = ++a->push_id;
-    int r = peer_msg_build(a->env.store, c->proc, d->stream, q->sink_off, wall_ns(), id, d->carry,
+    int r = d->stream > 0 ? 0 : -1;
+    if (r != 0)
+        snprintf(err, sizeof err, "the stream has no name both ends share%s",
+                 q->dest_kind == CT_DEST_UDP ? " (UDP without the sequence tag: crosstag net udptag "
+                                               "attach)" : "");
+    if (r == 0)
+        r = peer_msg_build(a->env.store, c->proc, d->stream, q->sink_off, wall_ns(), id, d->carry,
                            d->ncarry, &msg, &len, err, sizeof err);
     if (r == 0)
         r = peer_push(&a->pcli, &a->peers, (const struct sockaddr *)dest, q->dest_len,
@@ -313,8 +319,8 @@ static void carry(struct agent *a, struct conn *c, const struct ct_msg_classq *q
         return;
     }
     snprintf(a->carry_note, sizeof a->carry_note,
-             "trusted destination, but its agent did not take the labels (port %u: %s): "
-             "the bytes would not stay protected there",
+             "trusted destination, but the labels could not go with the bytes (agent port %u: "
+             "%s): they would not stay protected there",
              a->pol.agent_port, err);
     logf_("pid %d: %llu protected bytes to %s: %s", (int)c->pid, (unsigned long long)bytes, d->dest,
           a->carry_note);

@@ -220,10 +220,11 @@ int pa_decide(struct store *st, const struct policy *p, const struct handlemap *
         d->trusted = policy_trusted_addr(p, (const struct sockaddr *)dest, q->dest_len);
         /* A trusted host elsewhere gets the labels of the protected bytes
          * (peer_msg.h); one on this host shares our store already. */
-        if (d->trusted && q->sink && hm_get(hm, q->sink, &d->stream) && d->stream > 0 &&
-            !peer_is_local((const struct sockaddr *)dest, q->dest_len)) {
+        if (d->trusted && !peer_is_local((const struct sockaddr *)dest, q->dest_len)) {
             d->trusted = 0;
             d->remote = 1;
+            if (!q->sink || !hm_get(hm, q->sink, &d->stream) || d->stream < 0)
+                d->stream = 0;     /* no shared name: carry() fails closed */
         }
     }
     if (d->trusted)

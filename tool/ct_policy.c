@@ -24,6 +24,7 @@
 #include "ct_objects.h"
 #include "ct_shadow.h"
 #include "ct_sockets.h"
+#include "ct_udptag.h"
 #include "ct_syscalls.h"
 #include "pub_tool_aspacemgr.h"
 #include "pub_tool_libcfile.h"
@@ -122,7 +123,10 @@ static Bool dest_of(Int fd, Addr addr, UInt alen)
      * still fail), for the agent to pass on to a trusted receiver's agent. */
     ULong off = 0;
     struct ct_obj *so = sock_io(fd, o, False, False, 0, addr, alen, &off);
-    if (so && so != o) {
+    /* Without the UDP tag each end counts datagrams itself: a lost one
+     * shifts every later number, so a datagram cannot be named as the
+     * receiver will name it (the agent then fails closed). */
+    if (so && so != o && (pc.dest_kind == CT_DEST_TCP || udptag_on())) {
         obj_declare(so);
         pc.sink = so->handle;
         pc.sink_off = off;

@@ -85,6 +85,8 @@ static Bool maps(void)
     return rx_map >= 0;
 }
 
+Bool udptag_on(void) { return maps(); }
+
 static Bool map_op(Int map, UInt cmd, const void *key, void *value, ULong flags)
 {
     struct { UInt map_fd, pad; ULong key, value, flags; ULong pad2[14]; } attr;

@@ -16,5 +16,8 @@ SysRes udptag_post(ThreadId tid, UInt sysno, UWord *args, SysRes res);
 /* The tag of the next datagram of the current receive, in order: True with
  * *k when the datagram carried a sequence number. */
 Bool udptag_rx_next(UInt *k);
+/* The tag is on in this network namespace (its maps pinned and open):
+ * datagram numbers are the wire's, the same at both ends. */
+Bool udptag_on(void);
 
 #endif
