@@ -1,16 +1,16 @@
 /* ct_eval.h — deferred shadow computations ("shadow trees").
  *
- * The translator no longer puts a guarded helper call after every shadow
- * operation.  Each operation computes its inline fast result plus a flag
- * "the fast result may be wrong"; results flow into later operations as
- * they are, and the flags are OR-ed along the way.  Only where a shadow
- * value leaves the computation (a shadow Put or store, a dirty call, an
- * ITE) is one guarded call made, to ct_h_eval, which re-evaluates the
- * whole expression tree from its leaves with the exact semantics of every
- * operation (the same fast checks, else the helper).  So the result is
- * bit-identical to a helper call per operation, at one call site per tree
- * instead of one per operation: in VEX a call site costs spills and
- * argument set-up even when its guard is false.
+ * The translator puts no helper call after a shadow operation.  Each
+ * operation has a fast value (0; for an address load, the loaded shadow)
+ * and a flag word, the OR of the shadow words it and its inputs read: when
+ * the flag is 0 every input is clean and the fast value is exact.  Values
+ * flow into later operations as they are, flags are OR-ed along the way.
+ * Only where a shadow value leaves the computation (a shadow Put or store,
+ * a dirty call, an ITE) is one call made, guarded by flag != 0, to
+ * ct_h_eval, which evaluates the whole expression tree from its leaves
+ * with the exact semantics of every operation (its fast checks, else the
+ * helper).  One call site per tree instead of one per operation: in VEX a
+ * call site costs spills and argument set-up even when its guard is false.
  *
  * A tree is a postfix program of 32-bit words: an opcode word
  * (EV_OP | params) and, for EV_CONST, one more word.  Leaves are shadow

@@ -8,7 +8,7 @@ ULong ct_stats[ST_N];
 static const HChar *names[ST_N] = {
     "load", "load_nosec", "load_clean", "load_lin", "store", "store_nosec", "store_cleansec",
     "union2", "bytewise", "sub", "cat", "piece", "widen", "shift", "addr",
-    "lab_union", "lu_memo", "set_new", "vec", "vec_new", "loadc", "storec", "eval" };
+    "lab_union", "lu_memo", "set_new", "vec", "vec_new", "loadc", "storec", "eval", "eval_sites" };
 void ct_stats_print(void)
 {
     for (Int i = 0; i < ST_N; i++) VG_(umsg)("stat %-14s %llu\n", names[i], ct_stats[i]);

@@ -26,11 +26,14 @@
  *  - compute_needed: a backward pass finds the temps whose shadows anything
  *    observable reads, and shadow Puts overwritten later in the block; the
  *    rest get no shadow code at all (address arithmetic, flag thunks).
- *  - Each operation's common cases are inline (clean, uniform words of one
- *    set, linear words narrowed or widened), and its helper is deferred:
- *    inline results flow into later operations with an "inline result may
- *    be wrong" flag, and one guarded ct_h_eval call per tree settles the
- *    exact value where a shadow leaves the computation (ct_eval.h).
+ *  - No operation has inline code beyond one OR: its result is deferred
+ *    (ct_eval.h) with fast value 0 and, as its flag, the OR of the shadow
+ *    words its tree reads; one ct_h_eval call per tree, guarded by that
+ *    flag, computes the exact value where a shadow leaves the computation.
+ *    On clean data (all code before a source is read, most code after)
+ *    that is one OR per operation and no call, memcheck's cost order;
+ *    inline fast paths for labelled words cost more instructions on every
+ *    run than the calls they saved (sha256sum on unlabelled input: 8x).
  *  - Shadow register writes wait for the block's exits and are settled
  *    together (flush_puts).
  *  - Loads and stores call their helper every time, as memcheck's LOADV
@@ -40,16 +43,21 @@
 #include "ct_helpers.h"
 #include "ct_eval.h"
 #include "ct_gc.h"
+#include "ct_stats.h"
 #include "libvex_guest_amd64.h"
 #include "pub_tool_machine.h"
 
-/* A deferred shadow operation (ct_eval.h): the translator emits its inline
- * fast result into temp `handle`; `cum` (an I1 atom, NULL = never) is true
- * when that result, or one it was computed from, may be wrong. */
+/* A deferred shadow operation (ct_eval.h): temp `handle` holds its fast
+ * value, which is exact unless `nz` is non-zero at run time.  `nz` (an I64
+ * atom, NULL = statically zero) is the OR of the shadow words the operation
+ * and the operations it was computed from read: with every input clean,
+ * every result is clean, so the fast value is 0 (an address load's fast
+ * value is the loaded shadow: only its address terms count). */
 typedef struct {
     UChar   kind, nargs, p[3];
+    Bool    fastzero;  /* the fast value is the constant 0 */
     IRExpr *arg[5];    /* the most an operation takes (EV_ADDR) */
-    IRExpr *cum;
+    IRExpr *nz;
     IRExpr *mat;       /* the exact value once materialized, else NULL */
     Int     size;      /* operations in the tree */
     Int     uses;      /* operations that read this one */
@@ -229,11 +237,14 @@ static Bool ev_ser(CTEnv *e, Int i, EvBuf *b)
     return ev_emit(b, ev_word(nd.kind, nd.p[0], nd.p[1], nd.p[2]), 1 - nd.nargs);
 }
 
-/* Emit the guarded ct_h_eval call for program b (leaves and exports as
- * serialized); every exported node becomes materialized.  Returns the
- * call's result temp (meaningful only when cum is true). */
-static IRExpr *ev_call(CTEnv *e, EvBuf *bp, IRExpr *cum)
+/* Emit the ct_h_eval call for program b (leaves and exports as
+ * serialized), guarded by nz != 0; every exported node becomes
+ * materialized.  Returns the call's result temp (meaningful only when the
+ * guard is true) and the guard in *gp. */
+static IRExpr *ev_call(CTEnv *e, EvBuf *bp, IRExpr *nz, IRExpr **gp)
 {
+    IRExpr *cum = bind1(e, IRExpr_Binop(Iop_CmpNE64, nz, mkU64(0)));
+    *gp = cum;
     EvBuf *b = bp;
     const UInt *prog = ev_intern(b->code, b->n);
     IRExpr *args[6];
@@ -253,6 +264,13 @@ static IRExpr *ev_call(CTEnv *e, EvBuf *bp, IRExpr *cum)
         d->mSize = sizeof ev_scratch;
     }
     stmt(e, IRStmt_Dirty(d));
+#ifdef CT_STATS
+    {   /* count executed call sites, taken or not (eval counts the taken) */
+        IRExpr *ctr = mkU64((ULong)(Addr)&ct_stats[ST_EVSITE]);
+        IRExpr *v = bind(e, IRExpr_Load(Iend_LE, Ity_I64, ctr));
+        stmt(e, IRStmt_Store(Iend_LE, ctr, bind(e, IRExpr_Binop(Iop_Add64, v, mkU64(1)))));
+    }
+#endif
     for (Int k = 0; k < b->nexported; k++) {
         /* exact: when the call did not run, the whole tree's fast values are */
         Int c = b->exported[k];
@@ -294,40 +312,54 @@ static IRExpr *materialize(CTEnv *e, IRExpr *x)
         }
         materialize(e, e->nodes[i].arg[best]);
     }
-    IRExpr *r = ev_call(e, &b, e->nodes[i].cum);
-    r = bind(e, IRExpr_ITE(e->nodes[i].cum, r, x));
+    IRExpr *g;
+    IRExpr *r = ev_call(e, &b, e->nodes[i].nz, &g);
+    r = bind(e, IRExpr_ITE(g, r, x));
     e->nodes[i].mat = r;
     return r;
 }
 
-/* A deferred operation: `fast` is its inline result, `slow` (NULL: never)
- * true when the inline result is not the operation's answer. */
+static IRExpr *or_nz(CTEnv *e, IRExpr *acc, IRExpr *x)
+{
+    if (!x || is_zero(x)) return acc;
+    return acc ? bind(e, IRExpr_Binop(Iop_Or64, acc, x)) : x;
+}
+
+/* A deferred operation.  Its flag reads every argument except those
+ * `valmask` marks: run-time values (shift amounts, address terms) and an
+ * address load's loaded shadow, which is its fast value `fast` (NULL: the
+ * fast value is 0).  When every argument the flag reads is clean, `fast`
+ * is the exact result: every operation maps clean inputs to a clean
+ * result, and an address load with clean index terms to its loaded word. */
 static IRExpr *mk_node(CTEnv *e, Int kind, Int p0, Int p1, Int p2, Int nargs, IRExpr **args,
-                       IRExpr *slow, IRExpr *fast)
+                       UInt valmask, IRExpr *fast)
 {
     VNode nd;
     VG_(memset)(&nd, 0, sizeof nd);
     nd.kind = kind; nd.p[0] = p0; nd.p[1] = p1; nd.p[2] = p2; nd.nargs = nargs;
-    nd.cum = slow;
+    nd.fastzero = fast == NULL;
     nd.size = 1;
     for (Int k = 0; k < nargs; k++) {
-        /* The caller computed `fast` from args[k] as it was then: when that
-         * is a node's fast value, its flag counts even if the node has been
-         * materialized since (the tree then reads the exact value). */
-        Int c = node_idx(e, args[k]);
         IRExpr *a = resolve(e, args[k]);
+        Int c = pending(e, a);
         if (c >= 0) {
             e->nodes[c].uses++;
             /* a shared operation is computed once per tree (EV_IMPORT) */
-            if (!e->nodes[c].mat) nd.size += e->nodes[c].uses > 1 ? 1 : e->nodes[c].size;
-            if (e->nodes[c].cum)
-                nd.cum = nd.cum ? bind1(e, IRExpr_Binop(Iop_Or1, nd.cum, e->nodes[c].cum)) : e->nodes[c].cum;
+            nd.size += e->nodes[c].uses > 1 ? 1 : e->nodes[c].size;
         }
+        if (!(valmask & (1u << k))) {
+            if (c < 0) nd.nz = or_nz(e, nd.nz, a);
+            else {
+                /* exact(c) is 0 when c's flag is clear and its fast value is 0 */
+                nd.nz = or_nz(e, nd.nz, e->nodes[c].nz);
+                if (!e->nodes[c].fastzero) nd.nz = or_nz(e, nd.nz, IRExpr_RdTmp(e->nodes[c].handle));
+            }
+        } else tl_assert(c < 0);
         nd.arg[k] = a;
     }
-    if (!nd.cum) return fast;            /* exact already: nothing to defer */
+    if (!nd.nz) return fast ? fast : mkU64(0);   /* exact already: nothing to defer */
     IRTemp t = newIRTemp(e->sb->tyenv, Ity_I64);
-    stmt(e, IRStmt_WrTmp(t, fast));
+    stmt(e, IRStmt_WrTmp(t, fast ? fast : mkU64(0)));
     if (e->nnodes == e->capnodes) {
         e->capnodes = e->capnodes ? 2 * e->capnodes : 64;
         e->nodes = VG_(realloc)("ct.vnodes", e->nodes, e->capnodes * sizeof(VNode));
@@ -346,21 +378,6 @@ static IRExpr *mk_node(CTEnv *e, Int kind, Int p0, Int p1, Int p2, Int nargs, IR
 }
 
 
-/* t := op(a, b), a fresh temp of type ty. */
-static IRExpr *op2(CTEnv *e, IRType ty, IROp op, IRExpr *a, IRExpr *b)
-{
-    IRTemp t = newIRTemp(e->sb->tyenv, ty);
-    stmt(e, IRStmt_WrTmp(t, IRExpr_Binop(op, a, b)));
-    return IRExpr_RdTmp(t);
-}
-static IRExpr *op1(CTEnv *e, IRType ty, IROp op, IRExpr *a)
-{
-    IRTemp t = newIRTemp(e->sb->tyenv, ty);
-    stmt(e, IRStmt_WrTmp(t, IRExpr_Unop(op, a)));
-    return IRExpr_RdTmp(t);
-}
-static IRExpr *u8(UInt v) { return IRExpr_Const(IRConst_U8(v)); }
-
 /* An operation's input, settled first when its tree is already big: done
  * before the operation's inline code reads it, so the inline code and the
  * tree agree on what they computed from. */
@@ -371,145 +388,65 @@ static IRExpr *ready(CTEnv *e, IRExpr *x)
     return c >= 0 && e->nodes[c].size >= FUSE_MAX ? materialize(e, x) : x;
 }
 
-/* The inline fast path (spelled out, as memcheck spells out its V-bit
- * rules): a shadow word whose top byte is zero is "uniform over all bytes"
- * (kind UNI, len 0) or clean.  When every input is such a word and they
- * name the same set, or all but one are clean, nearly every operation's
- * result is just their OR — no call.  That is the steady state of code
- * that mixes labelled data (hashes, ciphers): the state words all carry
- * one set.  The returned guard is true when the helper is needed; *orv
- * is the fast result. */
-static IRExpr *slow_guard(CTEnv *e, IRExpr *a, IRExpr *b, IRExpr **orv)
-{
-    IRTypeEnv *t = e->sb->tyenv;
-    IRTemp o = newIRTemp(t, Ity_I64), top = newIRTemp(t, Ity_I64), x = newIRTemp(t, Ity_I64);
-    IRTemp m = newIRTemp(t, Ity_I64), c1 = newIRTemp(t, Ity_I1), c2 = newIRTemp(t, Ity_I1);
-    IRTemp c3 = newIRTemp(t, Ity_I1), c23 = newIRTemp(t, Ity_I1), fast = newIRTemp(t, Ity_I1);
-    IRTemp slow = newIRTemp(t, Ity_I1);
-    stmt(e, IRStmt_WrTmp(o, IRExpr_Binop(Iop_Or64, a, b)));
-    stmt(e, IRStmt_WrTmp(top, IRExpr_Binop(Iop_Shr64, IRExpr_RdTmp(o), IRExpr_Const(IRConst_U8(56)))));
-    stmt(e, IRStmt_WrTmp(c1, IRExpr_Binop(Iop_CmpEQ64, IRExpr_RdTmp(top), mkU64(0))));
-    stmt(e, IRStmt_WrTmp(x, IRExpr_Binop(Iop_Xor64, a, b)));
-    stmt(e, IRStmt_WrTmp(c2, IRExpr_Binop(Iop_CmpEQ64, IRExpr_RdTmp(x), mkU64(0))));
-    /* ids are below 2^32 when the top byte is zero, so a*b cannot wrap:
-     * it is zero exactly when one of them is clean */
-    stmt(e, IRStmt_WrTmp(m, IRExpr_Binop(Iop_Mul64, a, b)));
-    stmt(e, IRStmt_WrTmp(c3, IRExpr_Binop(Iop_CmpEQ64, IRExpr_RdTmp(m), mkU64(0))));
-    stmt(e, IRStmt_WrTmp(c23, IRExpr_Binop(Iop_Or1, IRExpr_RdTmp(c2), IRExpr_RdTmp(c3))));
-    stmt(e, IRStmt_WrTmp(fast, IRExpr_Binop(Iop_And1, IRExpr_RdTmp(c1), IRExpr_RdTmp(c23))));
-    stmt(e, IRStmt_WrTmp(slow, IRExpr_Unop(Iop_Not1, IRExpr_RdTmp(fast))));
-    *orv = IRExpr_RdTmp(o);
-    return IRExpr_RdTmp(slow);
-}
+/* Every operation below is a deferred node (ct_eval.h) whose fast value
+ * is 0 and whose flag is the OR of its shadow inputs: the whole inline cost
+ * of a shadow operation is one OR, and code that computes on clean data
+ * (nearly all code, and all of it before a source is read) never calls.
+ * When some input is labelled, the tree's one ct_h_eval call computes the
+ * exact value with each operation's fast checks and helper.  (Inline fast
+ * paths for labelled words cost more in instructions, run on clean data as
+ * well, than the calls they saved.) */
 
 /* A partial register write: bytes [pos, pos+n) of `old` replaced by bytes
- * [from, from+n) of w; the OR for uniform same-set words (slow_guard). */
+ * [from, from+n) of w. */
 static IRExpr *h_piece(CTEnv *e, IRExpr *old, IRExpr *w, Int from, Int pos, Int n)
 {
     old = ready(e, old); w = ready(e, w);
     if (is_zero(old) && is_zero(w)) return mkU64(0);
-    IRExpr *orv;
-    IRExpr *g = slow_guard(e, old, w, &orv);
     IRExpr *args[2] = { old, w };
-    return mk_node(e, EV_PIECE, from, pos, n, 2, args, g, orv);
+    return mk_node(e, EV_PIECE, from, pos, n, 2, args, 0, NULL);
 }
 
-/* I1: w is of kind UNI (bits 63..62 clear), any len. */
-static IRExpr *is_uni(CTEnv *e, IRExpr *w)
-{
-    return op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Shr64, w, u8(62)), mkU64(0));
-}
-
-/* Bytes [from, from+n) of a word.  Inline when the word is UNI or LIN
- * (top kind bit clear) and covers those bytes entirely (len 0, or len >=
- * from+n): a UNI word keeps its id, a LIN word's id moves up by `from`
- * (kind bit * from), both with len 0.  A single byte is always made UNI,
- * the canonical form, so later inline paths (widening, unions) take it. */
+/* Bytes [from, from+n) of a word. */
 static IRExpr *h_sub(CTEnv *e, IRExpr *w, Int from, Int n)
 {
     w = ready(e, w);
     if (is_zero(w)) return w;
-    IRExpr *len = op2(e, Ity_I64, Iop_And64, op2(e, Ity_I64, Iop_Shr64, w, u8(56)), mkU64(0x3f));
-    IRExpr *all = op2(e, Ity_I1, Iop_Or1, op2(e, Ity_I1, Iop_CmpEQ64, len, mkU64(0)),
-                      op2(e, Ity_I1, Iop_CmpLE64U, mkU64(from + n), len));
-    IRExpr *notvec = op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Shr64, w, u8(63)), mkU64(0));
-    IRExpr *slow = op1(e, Ity_I1, Iop_Not1, op2(e, Ity_I1, Iop_And1, notvec, all));
-    IRExpr *fast = op2(e, Ity_I64, Iop_And64, w, mkU64(n == 1 ? 0xffffffffULL : 0xC0000000ffffffffULL));
-    if (from)
-        fast = op2(e, Ity_I64, Iop_Add64, fast,
-                   op2(e, Ity_I64, Iop_Mul64, op2(e, Ity_I64, Iop_Shr64, w, u8(62)), mkU64(from)));
-    return mk_node(e, EV_SUB, from, n, 0, 1, &w, slow, fast);
+    return mk_node(e, EV_SUB, from, n, 0, 1, &w, 0, NULL);
 }
 
-/* Zero-extension, always inline (ct_h_widen spelled out): the low fromsize
- * bytes keep their labels, so a UNI/LIN word gets len = fromsize unless its
- * len is already within them; a VEC word lists only its own bytes and is
- * kept as it is. */
+/* Zero-extension from fromsize bytes. */
 static IRExpr *h_widen(CTEnv *e, IRExpr *w, Int fromsize)
 {
     w = ready(e, w);
     if (is_zero(w)) return w;
-    IRExpr *len = op2(e, Ity_I64, Iop_And64, op2(e, Ity_I64, Iop_Shr64, w, u8(56)), mkU64(0x3f));
-    IRExpr *vec = op2(e, Ity_I1, Iop_CmpNE64, op2(e, Ity_I64, Iop_Shr64, w, u8(63)), mkU64(0));
-    IRExpr *inside = op2(e, Ity_I1, Iop_CmpLT64U, op2(e, Ity_I64, Iop_Sub64, len, mkU64(1)),
-                         mkU64(fromsize));       /* 1 <= len <= fromsize */
-    IRExpr *keep = op2(e, Ity_I1, Iop_Or1, op2(e, Ity_I1, Iop_Or1, vec, inside),
-                       op2(e, Ity_I1, Iop_CmpEQ64, w, mkU64(0)));
-    IRExpr *bounded = op2(e, Ity_I64, Iop_Or64, op2(e, Ity_I64, Iop_And64, w, mkU64(~(0x3fULL << 56))),
-                          mkU64((ULong)fromsize << 56));
-    return mk_node(e, EV_WIDEN, fromsize, 0, 0, 1, &w, NULL, bind(e, IRExpr_ITE(keep, w, bounded)));
+    return mk_node(e, EV_WIDEN, fromsize, 0, 0, 1, &w, 0, NULL);
 }
 
-/* Concatenation is fast only for two equal uniform words: a clean half
- * must stay clean. */
+/* hi:lo concatenation. */
 static IRExpr *h_cat(CTEnv *e, IRExpr *hi, IRExpr *lo, Int losize, Int hisize)
 {
     hi = ready(e, hi); lo = ready(e, lo);
-    IRExpr *g = any_nz(e, hi, lo);
-    if (!g) return mkU64(0);
+    if (is_zero(hi) && is_zero(lo)) return mkU64(0);
     IRExpr *args[2] = { hi, lo };
-    return mk_node(e, EV_CAT, losize, hisize, 0, 2, args, g, mkU64(0));
+    return mk_node(e, EV_CAT, losize, hisize, 0, 2, args, 0, NULL);
 }
 
-/* The generic rule (every result byte depends on every input byte), inline
- * when every input is UNI with any len (the result covers all bytes, so
- * len does not matter) and they name one set or all but one are clean:
- * the result is that id, uniform.  Exactly ct_h_union2's answer there. */
+/* The generic rule: every result byte depends on every input byte. */
 static IRExpr *h_union(CTEnv *e, IRExpr *a, Int asz, IRExpr *b, Int bsz)
 {
     a = ready(e, a); b = ready(e, b);
     if (is_zero(a) && is_zero(b)) return mkU64(0);
     IRExpr *args[2] = { a, b };
-    if (is_zero(a) || is_zero(b)) {
-        IRExpr *w = is_zero(a) ? b : a;
-        IRExpr *slow = op2(e, Ity_I1, Iop_CmpNE64, op2(e, Ity_I64, Iop_Shr64, w, u8(62)), mkU64(0));
-        IRExpr *fast = op2(e, Ity_I64, Iop_And64, w, mkU64(0xffffffffULL));
-        return mk_node(e, EV_UNION, asz, bsz, 0, 2, args, slow, fast);
-    }
-    IRExpr *o = op2(e, Ity_I64, Iop_Or64, a, b);
-    IRExpr *uni = op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Shr64, o, u8(62)), mkU64(0));
-    IRExpr *same = op2(e, Ity_I1, Iop_CmpEQ64,
-                       op2(e, Ity_I64, Iop_Shl64, op2(e, Ity_I64, Iop_Xor64, a, b), u8(32)), mkU64(0));
-    /* a non-zero word has a non-zero id in its low 32 bits, so a*b has its
-     * lowest set bit below 64: it is zero exactly when one input is clean */
-    IRExpr *clean1 = op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Mul64, a, b), mkU64(0));
-    IRExpr *slow = op1(e, Ity_I1, Iop_Not1,
-                       op2(e, Ity_I1, Iop_And1, uni, op2(e, Ity_I1, Iop_Or1, same, clean1)));
-    IRExpr *fast = op2(e, Ity_I64, Iop_And64, o, mkU64(0xffffffffULL));
-    return mk_node(e, EV_UNION, asz, bsz, 0, 2, args, slow, fast);
+    return mk_node(e, EV_UNION, asz, bsz, 0, 2, args, 0, NULL);
 }
 
-/* And/Or/Xor, inline when the inputs are equal or one is clean (any kind):
- * the result is then their OR, byte for byte what ct_h_bytewise gives. */
+/* And/Or/Xor: byte-wise unions. */
 static IRExpr *h_bytewise(CTEnv *e, IRExpr *a, IRExpr *b, Int size)
 {
     a = ready(e, a); b = ready(e, b);
-    IRExpr *same = op2(e, Ity_I1, Iop_CmpEQ64, a, b);
-    IRExpr *clean1 = op2(e, Ity_I1, Iop_CmpEQ64, op2(e, Ity_I64, Iop_Mul64, a, b), mkU64(0));
-    IRExpr *slow = op1(e, Ity_I1, Iop_Not1, op2(e, Ity_I1, Iop_Or1, same, clean1));
-    IRExpr *fast = op2(e, Ity_I64, Iop_Or64, a, b);
     IRExpr *args[2] = { a, b };
-    return mk_node(e, EV_BYTEWISE, size, 0, 0, 2, args, slow, fast);
+    return mk_node(e, EV_BYTEWISE, size, 0, 0, 2, args, 0, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -583,13 +520,11 @@ static void flush_puts(CTEnv *e)
         }
         return;
     }
-    IRExpr *cum = NULL;
-    for (Int r = 0; r < nroots; r++) {
-        IRExpr *c = e->nodes[pending(e, resolve(e, e->pend[roots[r]]))].cum;
-        if (c) cum = cum ? bind1(e, IRExpr_Binop(Iop_Or1, cum, c)) : c;
-    }
-    tl_assert(cum);
-    ev_call(e, &b, cum);
+    IRExpr *nz = NULL, *g;
+    for (Int r = 0; r < nroots; r++)
+        nz = or_nz(e, nz, e->nodes[pending(e, resolve(e, e->pend[roots[r]]))].nz);
+    tl_assert(nz);
+    ev_call(e, &b, nz, &g);
     for (Int r = 0; r < nroots; r++) {
         Int w = roots[r];
         IRExpr *v = resolve(e, e->pend[w]);     /* exported: now materialized */
@@ -687,13 +622,12 @@ static IRExpr *gen_load(CTEnv *e, Int size, IRExpr *addr, IRExpr *guard)
     Int n = addr_terms(e, addr, terms, 0, 2, 0);
     if (n <= 0) return v;
     IRExpr *s0 = ready(e, sh_atom(e, terms[0])), *s1 = n > 1 ? ready(e, sh_atom(e, terms[1])) : mkU64(0);
-    IRExpr *g = any_nz(e, s0, s1);
-    if (!g) return v;
+    if (is_zero(s0) && is_zero(s1)) return v;
     IRExpr *v0 = terms[0], *v1 = n > 1 ? terms[1] : mkU64(0);
     if (typeOfIRExpr(e->sb->tyenv, v0) != Ity_I64 || typeOfIRExpr(e->sb->tyenv, v1) != Ity_I64)
         return v;
     IRExpr *args[5] = { v, v0, s0, v1, s1 };
-    return mk_node(e, EV_ADDR, 0, 0, 0, 5, args, g, v);
+    return mk_node(e, EV_ADDR, 0, 0, 0, 5, args, 0xb, v);
 }
 
 static void gen_store(CTEnv *e, IRExpr *addr, Int size, IRExpr *sw, IRExpr *guard)
@@ -896,10 +830,8 @@ static IRExpr *sh_binop(CTEnv *e, IROp op, IRExpr *a, IRExpr *b, IRType aty, IRT
         sa = ready(e, sa);
         IRExpr *amt = bind(e, b->tag == Iex_Const ? mkU64(b->Iex.Const.con->Ico.U8)
                                                    : IRExpr_Unop(Iop_8Uto64, b));
-        IRExpr *slow = op1(e, Ity_I1, Iop_Not1, is_uni(e, sa));
-        IRExpr *fast = op2(e, Ity_I64, Iop_And64, sa, mkU64(0xffffffffULL));
         IRExpr *args[2] = { sa, amt };
-        return mk_node(e, EV_SHIFT, sz, kind, 0, 2, args, slow, fast);
+        return mk_node(e, EV_SHIFT, sz, kind, 0, 2, args, 0x2, NULL);
     }
     switch (op) {
     case Iop_SetV128lo64: case Iop_SetV128lo32: {
