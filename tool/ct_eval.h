@@ -65,15 +65,5 @@ const UInt *ev_intern(const UInt *code, UInt n);
 
 SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4);
 
-/* Each operation exactly as the translator's inline code plus its helper
- * compute it (the inline fast check, else the helper). */
-SW ev_sub(SW w, UInt from, UInt n);
-SW ev_widen(SW w, UInt fromsize);
-SW ev_union(SW a, UInt asize, SW b, UInt bsize);
-SW ev_bytewise(SW a, SW b, UInt size);
-SW ev_cat(SW hi, SW lo, UInt losize, UInt hisize);
-SW ev_piece(SW old, SW w, UInt from, UInt pos, UInt n);
-SW ev_shift(SW w, UInt size, ULong amount, UInt kind);
-SW ev_addr(SW data, ULong t0, SW s0, ULong t1, SW s1);
 
 #endif

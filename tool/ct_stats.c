@@ -9,8 +9,10 @@ static const HChar *names[ST_N] = {
     "load", "load_nosec", "load_clean", "load_lin", "store", "store_nosec", "store_cleansec",
     "union2", "bytewise", "sub", "cat", "piece", "widen", "shift", "addr",
     "lab_union", "lu_memo", "set_new", "vec", "vec_new", "loadc", "storec", "eval", "eval_sites" };
+void ev_prof_print(void);
 void ct_stats_print(void)
 {
+    ev_prof_print();
     for (Int i = 0; i < ST_N; i++) VG_(umsg)("stat %-14s %llu\n", names[i], ct_stats[i]);
     VG_(umsg)("stat shadow MB     %llu\n", sh_bytes_allocated() >> 20);
     VG_(umsg)("stat sets now      %llu\n", lab_nsets());
