@@ -23,13 +23,13 @@ static inline SW ev_widen(SW w, UInt fromsize)
 static inline SW ev_union(SW a, UInt asize, SW b, UInt bsize)
 {
     SW o = a | b;
-    if ((o >> 62) == 0 && (((a ^ b) << 32) == 0 || a * b == 0)) return o & 0xffffffffULL;
+    if ((o >> 62) == 0 && (((a ^ b) << 32) == 0 || a == 0 || b == 0)) return o & 0xffffffffULL;
     return ct_h_union2(a, asize, b, bsize);
 }
 
 static inline SW ev_bytewise(SW a, SW b, UInt size)
 {
-    if (a == b || a * b == 0) return a | b;
+    if (a == b || a == 0 || b == 0) return a | b;
     return ct_h_bytewise(a, b, size);
 }
 
@@ -42,7 +42,7 @@ static inline SW ev_cat(SW hi, SW lo, UInt losize, UInt hisize)
 static inline SW ev_piece(SW old, SW w, UInt from, UInt pos, UInt n)
 {
     SW o = old | w;
-    if ((o >> 56) == 0 && (old == w || old * w == 0)) return o;
+    if ((o >> 56) == 0 && (old == w || old == 0 || w == 0)) return o;
     return ct_h_piece(old, w, from, pos, n);
 }
 

@@ -324,7 +324,9 @@ SW sw_from_bytes(const UInt *ids, UInt n)
     UInt len = k == n ? 0 : k, i;
     for (i = 1; i < k && ids[i] == ids[0]; i++) ;
     if (i == k) return sw_make(SW_UNI, len, ids[0]);
-    if (!lab_is_set(ids[0]) && ids[0] + (k - 1) < CT_SET_BASE) {
+    /* a run starting at a clean byte is not linear: [0, 1, 2] read as
+     * "id 0 + i" would be the clean word (label 1 is a run's first byte) */
+    if (ids[0] && !lab_is_set(ids[0]) && ids[0] + (k - 1) < CT_SET_BASE) {
         for (i = 1; i < k && ids[i] == ids[0] + i; i++) ;
         if (i == k) return sw_make(SW_LIN, len, ids[0]);
     }
