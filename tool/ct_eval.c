@@ -60,6 +60,107 @@ static inline SW ev_addr(SW data, ULong t0, SW s0, ULong t1, SW s1)
 
 SW ev_scratch[EV_MAX_EXPORT + EV_MAX_LEAVES - EV_REG_LEAVES];
 
+/* ---- results by pattern ----
+ * Take every shadow leaf of a tree that is clean or a uniform word of one
+ * and the same id X (any len): then nothing the operations do depends on
+ * which id X is, only on which leaves are clean and their lens (unions of
+ * X with X or with nothing are X; per-byte work sees X or 0), and with no
+ * address load in the tree (its index test reads run-time values) neither
+ * do the results beyond carrying X.  So a program remembers, for the last
+ * such pattern of its leaves (run-time value leaves, shift amounts, taken
+ * exactly), results that were clean or uniform of X, and answers the same
+ * pattern with them and the new X without running.  That is the steady
+ * state of hashing code (rotations of one state word; rounds whose every
+ * input carries the one running set), where the interpreter otherwise
+ * spends most of the run. */
+struct ev_cache {
+    Bool  valid, evalid;
+    UInt  epoch;
+    SW    ret;                        /* templates: 0, or len bits | 1 */
+    SW    eret;                       /* exact results of the last run */
+    ULong v[];                        /* key[nleaves]: per leaf 0, 1 + top byte, or
+                                         the value; ekey[nleaves]: the last run's
+                                         leaves; exp[nexp], eexp[nexp]: exports */
+};
+#define EVM_NOCACHE 1                 /* no result reuse at all */
+#define EVM_NOFAMILY 2                /* exact reuse only (address loads) */
+struct ev_meta {
+    ULong valmask;                    /* leaves that are run-time values */
+    UInt  nleaves, flags, nexp;
+    UInt  calls, hits;
+    UChar slot[EV_MAX_EXPORT];        /* export slots the program writes */
+    struct ev_cache *cache;
+};
+static inline struct ev_meta *ev_meta_of(const UInt *code) { return (struct ev_meta *)code - 1; }
+
+/* The leaves' pattern and X, or False when they are no such family. */
+static Bool ev_pattern(const struct ev_meta *m, const SW *lv, ULong *key, UInt *xp)
+{
+    UInt x = 0;
+    for (UInt l = 0; l < m->nleaves; l++) {
+        SW v = lv[l];
+        if (m->valmask >> l & 1) { key[l] = v; continue; }
+        if (v == 0) { key[l] = 0; continue; }
+        if (v >> 62 || (m->flags & EVM_NOFAMILY)) return False;
+        if (x == 0) x = (UInt)v;
+        else if ((UInt)v != x) return False;
+        key[l] = 1 + (v >> 56);
+    }
+    *xp = x;
+    return x != 0;
+}
+
+static inline SW ev_tmpl(SW w) { return w ? (w & ~0xffffffffULL) | 1 : 0; }
+static inline SW ev_fill(SW t, UInt x) { return t ? (t & ~0xffffffffULL) | x : 0; }
+static inline Bool ev_of_x(SW w, UInt x) { return w == 0 || ((w >> 62) == 0 && (UInt)w == x); }
+
+SW ct_h_eval_run(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4);
+
+SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
+{
+    struct ev_meta *m = ev_meta_of(code);
+    if (m->flags & EVM_NOCACHE) return ct_h_eval_run(code, l0, l1, l2, l3, l4);
+    SW lv[EV_MAX_LEAVES];
+    ULong key[EV_MAX_LEAVES];
+    UInt x, n = m->nleaves;
+    lv[0] = l0; lv[1] = l1; lv[2] = l2; lv[3] = l3; lv[4] = l4;
+    for (UInt l = EV_REG_LEAVES; l < n; l++) lv[l] = ev_scratch[EV_MLEAF(l)];
+    struct ev_cache *c = m->cache;
+    if (!c) c = m->cache = VG_(calloc)("ct.evcache", 1, sizeof *c + (2 * n + 2 * m->nexp) * sizeof(ULong));
+    ULong *ekey = c->v + n;
+    SW *exp = c->v + 2 * n, *eexp = exp + m->nexp;
+    UInt nexp = m->nexp;
+    if (++m->calls >= 256 && m->hits * 8 < m->calls) m->flags |= EVM_NOCACHE;
+    /* the same leaves as last time (a loop walking a chain with the same
+     * labelled registers): the same results, while ids keep their meaning */
+    if (c->evalid && c->epoch == lab_gc_epoch && VG_(memcmp)(ekey, lv, n * sizeof(SW)) == 0) {
+        m->hits++;
+        STAT(ST_EVHIT);
+        for (UInt k = 0; k < nexp; k++) ev_scratch[m->slot[k]] = eexp[k];
+        return c->eret;
+    }
+    Bool fam = ev_pattern(m, lv, key, &x);
+    if (fam && c->valid && VG_(memcmp)(c->v, key, n * sizeof(ULong)) == 0) {
+        m->hits++;
+        STAT(ST_EVHIT);
+        for (UInt k = 0; k < nexp; k++) ev_scratch[m->slot[k]] = ev_fill(exp[k], x);
+        return ev_fill(c->ret, x);
+    }
+    SW r = ct_h_eval_run(code, l0, l1, l2, l3, l4);
+    c->evalid = True;
+    c->epoch = lab_gc_epoch;
+    VG_(memcpy)(ekey, lv, n * sizeof(SW));
+    c->eret = r;
+    for (UInt k = 0; k < nexp; k++) eexp[k] = ev_scratch[m->slot[k]];
+    if (!fam || !ev_of_x(r, x)) return r;
+    for (UInt k = 0; k < nexp; k++) if (!ev_of_x(eexp[k], x)) return r;
+    c->valid = True;
+    VG_(memcpy)(c->v, key, n * sizeof(ULong));
+    c->ret = ev_tmpl(r);
+    for (UInt k = 0; k < nexp; k++) exp[k] = ev_tmpl(eexp[k]);
+    return r;
+}
+
 #ifdef CT_STATS
 /* which programs run most (printed by ev_prof_print at exit) */
 #define PROF_N 4096
@@ -71,7 +172,8 @@ static void ev_prof(const UInt *code)
         if (prof[i].code == code || prof[i].code == NULL) { prof[i].code = code; prof[i].n++; return; }
 }
 static const HChar *opname[] = { "end", "leaf", "const", "sub", "widen", "union", "bytewise", "cat",
-                                 "piece", "shift", "addr", "export", "import", "drop" };
+                                 "piece", "shift", "addr", "export", "import", "drop",
+                                 "lsub", "lwiden", "union0", "expdrop" };
 void ev_prof_print(void)
 {
     for (Int r = 0; r < 25; r++) {
@@ -81,7 +183,7 @@ void ev_prof_print(void)
         VG_(umsg)("prog %llu:", prof[best].n);
         for (const UInt *c = prof[best].code;; c++) {
             UInt w = *c, op = w & 0x7f;
-            VG_(umsg)(" %s", op < 14 ? opname[op] : "?");
+            VG_(umsg)(" %s", op < 18 ? opname[op] : "?");
             if (op == EV_LEAF || op == EV_SUB || op == EV_WIDEN || op == EV_EXPORT || op == EV_IMPORT) VG_(umsg)("%u", (w >> 8) & 0xff);
             if (op == EV_SUB) VG_(umsg)(".%u", (w >> 16) & 0xff);
             if (op == EV_CONST) c++;
@@ -94,12 +196,10 @@ void ev_prof_print(void)
 }
 #endif
 
-/* Threaded dispatch (one indirect jump per handler, indexed by the whole
- * opcode byte, so "exported" is a handler of its own): the interpreter's
- * cost is its dispatches, and a shared switch jump predicts badly. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"     /* [0 ... 255] first, then the opcodes */
-SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
+__attribute__((optimize("no-crossjumping", "no-gcse")))
+SW ct_h_eval_run(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
 {
     static const void *const tab[256] = {
         [0 ... 255] = &&bad,
@@ -107,6 +207,9 @@ SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
         [EV_WIDEN] = &&widen, [EV_UNION] = &&uni, [EV_BYTEWISE] = &&bytewise, [EV_CAT] = &&cat,
         [EV_PIECE] = &&piece, [EV_SHIFT] = &&shift, [EV_ADDR] = &&addr, [EV_EXPORT] = &&exp,
         [EV_IMPORT] = &&imp, [EV_DROP] = &&drop,
+        [EV_LSUB] = &&lsub, [EV_LWIDEN] = &&lwiden, [EV_UNION0] = &&uni0, [EV_EXPDROP] = &&expdrop,
+        [EV_EXPORT_FLAG | EV_LSUB] = &&lsub_x, [EV_EXPORT_FLAG | EV_LWIDEN] = &&lwiden_x,
+        [EV_EXPORT_FLAG | EV_UNION0] = &&uni0_x,
         [EV_EXPORT_FLAG | EV_SUB] = &&sub_x, [EV_EXPORT_FLAG | EV_WIDEN] = &&widen_x,
         [EV_EXPORT_FLAG | EV_UNION] = &&uni_x, [EV_EXPORT_FLAG | EV_BYTEWISE] = &&bytewise_x,
         [EV_EXPORT_FLAG | EV_CAT] = &&cat_x, [EV_EXPORT_FLAG | EV_PIECE] = &&piece_x,
@@ -121,19 +224,22 @@ SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
 #define P0 ((w >> 8) & 0xff)
 #define P1 ((w >> 16) & 0xff)
 #define P2 (w >> 24)
-#define NEXT do { w = *code++; goto *tab[w & 0xff]; } while (0)
-#define EXPORT do { ev_scratch[*code++] = sp[-1]; NEXT; } while (0)
+#define NEXT do { w = *code++; STAT(ST_EVOPS); goto *tab[w & 0xff]; } while (0)
+#define ESCAPE(w) do { if (UNLIKELY(SW_KIND(w) == SW_LOC)) (w) = sw_escape(w); } while (0)
+#define EXPORT do { ESCAPE(sp[-1]); ev_scratch[*code++] = sp[-1]; NEXT; } while (0)
+    vec_local_reset();
+    vec_local_on = True;
     NEXT;
-leaf:
-    switch (P0) {
-    case 0: *sp++ = l0; break;
-    case 1: *sp++ = l1; break;
-    case 2: *sp++ = l2; break;
-    case 3: *sp++ = l3; break;
-    case 4: *sp++ = l4; break;
-    default: *sp++ = ev_scratch[EV_MLEAF(P0)]; break;
-    }
-    NEXT;
+#define LEAF(l) ((l) == 0 ? l0 : (l) == 1 ? l1 : (l) == 2 ? l2 : (l) == 3 ? l3 : (l) == 4 ? l4 \
+                 : ev_scratch[EV_MLEAF(l)])
+leaf: *sp++ = LEAF(P0); NEXT;
+lsub: *sp++ = ev_sub(LEAF(P0), P1, P2); NEXT;
+lsub_x: *sp++ = ev_sub(LEAF(P0), P1, P2); EXPORT;
+lwiden: *sp++ = ev_widen(LEAF(P0), P1); NEXT;
+lwiden_x: *sp++ = ev_widen(LEAF(P0), P1); EXPORT;
+uni0: sp[-1] = ev_union(sp[-1], P0, 0, P1); NEXT;
+uni0_x: sp[-1] = ev_union(sp[-1], P0, 0, P1); EXPORT;
+expdrop: sp--; ESCAPE(*sp); ev_scratch[P0] = *sp; NEXT;
 cnst: *sp++ = *code++; NEXT;
 sub: sp[-1] = ev_sub(sp[-1], P0, P1); NEXT;
 sub_x: sp[-1] = ev_sub(sp[-1], P0, P1); EXPORT;
@@ -151,18 +257,56 @@ shift: b = *--sp; sp[-1] = ev_shift(sp[-1], P0, b, P1); NEXT;
 shift_x: b = *--sp; sp[-1] = ev_shift(sp[-1], P0, b, P1); EXPORT;
 addr: d = *--sp; c = *--sp; b = *--sp; a = *--sp; sp[-1] = ev_addr(sp[-1], a, b, c, d); NEXT;
 addr_x: d = *--sp; c = *--sp; b = *--sp; a = *--sp; sp[-1] = ev_addr(sp[-1], a, b, c, d); EXPORT;
-exp: ev_scratch[P0] = sp[-1]; NEXT;
+exp: ESCAPE(sp[-1]); ev_scratch[P0] = sp[-1]; NEXT;
 imp: *sp++ = ev_scratch[P0]; NEXT;
 drop: sp--; NEXT;
-end: return sp[-1];
+end: vec_local_on = False; ESCAPE(sp[-1]); return sp[-1];
 bad: VG_(tool_panic)("crosstag: bad shadow tree");
 #undef P0
 #undef P1
 #undef P2
 #undef NEXT
 #undef EXPORT
+#undef ESCAPE
+#undef LEAF
 }
 #pragma GCC diagnostic pop
+
+/* What ct_h_eval's pattern test needs to know of a program: its leaves,
+ * which of them are run-time values (shift amounts), the export slots it
+ * writes, and whether it loads through addresses (then never cached). */
+static void ev_analyze(struct ev_meta *m, const UInt *code)
+{
+    Int src[EV_MAX_STACK + 4], sp = 0;    /* leaf each stack value is, or -1 */
+    VG_(memset)(m, 0, sizeof *m);
+    for (;;) {
+        UInt w = *code++, op = w & 0x7f, p0 = (w >> 8) & 0xff;
+        switch (op) {
+        case EV_END: return;
+        case EV_LEAF: src[sp++] = p0; if (p0 + 1 > m->nleaves) m->nleaves = p0 + 1; break;
+        case EV_CONST: code++; src[sp++] = -1; break;
+        case EV_SUB: case EV_WIDEN: src[sp - 1] = -1; break;
+        case EV_SHIFT:
+            if (src[sp - 1] >= 0) m->valmask |= 1ULL << src[sp - 1];
+            sp--; src[sp - 1] = -1; break;
+        case EV_UNION: case EV_BYTEWISE: case EV_CAT: case EV_PIECE: sp--; src[sp - 1] = -1; break;
+        case EV_ADDR:
+            /* its index test reads run-time values, and --ct-debug-addr prints */
+            m->flags |= ct_opt.debug_addr ? EVM_NOCACHE : EVM_NOFAMILY;
+            sp -= 4; src[sp - 1] = -1; break;
+        case EV_EXPORT: m->slot[m->nexp++] = p0; break;
+        case EV_IMPORT: src[sp++] = -1; break;
+        case EV_DROP: sp--; break;
+        case EV_LSUB: case EV_LWIDEN:
+            src[sp++] = -1; if (p0 + 1 > m->nleaves) m->nleaves = p0 + 1; break;
+        case EV_UNION0: src[sp - 1] = -1; break;
+        case EV_EXPDROP: m->slot[m->nexp++] = p0; sp--; break;
+        default: m->flags |= EVM_NOCACHE; return;
+        }
+        if (w & EV_EXPORT_FLAG) m->slot[m->nexp++] = *code++;
+        if (m->nexp >= EV_MAX_EXPORT) { m->flags |= EVM_NOCACHE; return; }
+    }
+}
 
 /* ---- interning: identical trees share one program ---- */
 struct ev_prog { const UInt *code; UInt n, hash; };
@@ -199,8 +343,10 @@ const UInt *ev_intern(const UInt *code, UInt n)
         if (progs[i].hash == h && progs[i].n == n
             && VG_(memcmp)(progs[i].code, code, n * sizeof(UInt)) == 0)
             return progs[i].code;
-    UInt *copy = VG_(malloc)("ct.evcode", n * sizeof(UInt));
+    struct ev_meta *meta = VG_(malloc)("ct.evcode", sizeof *meta + n * sizeof(UInt));
+    UInt *copy = (UInt *)(meta + 1);
     VG_(memcpy)(copy, code, n * sizeof(UInt));
+    ev_analyze(meta, copy);
     progs[i].code = copy; progs[i].n = n; progs[i].hash = h;
     nprogs++;
     return copy;

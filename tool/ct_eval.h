@@ -36,6 +36,12 @@ enum {
     EV_EXPORT,    /* top of stack -> ev_scratch[p0] (stays on the stack) */
     EV_IMPORT,    /* push ev_scratch[p0]: a shared operation met again */
     EV_DROP,      /* pop (after exporting one of several results) */
+    /* fused forms (one dispatch instead of two; the interpreter's cost is
+     * its dispatches): */
+    EV_LSUB,      /* EV_LEAF p0, EV_SUB p1 p2 */
+    EV_LWIDEN,    /* EV_LEAF p0, EV_WIDEN p1 */
+    EV_UNION0,    /* EV_CONST 0, EV_UNION p0 p1: union with a clean operand */
+    EV_EXPDROP,   /* EV_EXPORT p0, EV_DROP */
 };
 /* An operation whose result is also exported carries this bit in its
  * opcode byte and the slot in the next word: one dispatch, not two (the

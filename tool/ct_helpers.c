@@ -143,9 +143,9 @@ SW ct_h_cat(SW hi, SW lo, UWord losize, UWord hisize)
     if (hi == 0 && lo == 0) return 0;
     if (hi == 0) {   /* upper part clean: bound lo to its own bytes */
         UInt len = SW_LEN(lo);
-        if (SW_KIND(lo) != SW_VEC && (len == 0 || len > losize))
+        if (SW_KIND(lo) < SW_VEC && (len == 0 || len > losize))
             return (lo & ~(0x3fULL << 56)) | ((ULong)losize << 56);
-        if (SW_KIND(lo) != SW_VEC) return lo;
+        if (SW_KIND(lo) < SW_VEC) return lo;
     }
     UInt ids[SW_MAXB];
     sw_to_bytes(lo, (UInt)losize, ids);
@@ -169,7 +169,7 @@ SW ct_h_piece(SW old, SW w, UWord from, UWord pos, UWord n)
 SW ct_h_widen(SW w, UWord fromsize)
 {
     STAT(ST_WIDEN);
-    if (w == 0 || SW_KIND(w) == SW_VEC) return w;
+    if (w == 0 || SW_KIND(w) >= SW_VEC) return w;
     UInt len = SW_LEN(w);
     if (len && len <= fromsize) return w;
     return (w & ~(0x3fULL << 56)) | ((ULong)fromsize << 56);

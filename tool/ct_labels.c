@@ -23,8 +23,10 @@ static inline UInt mix32(UInt h)
 
 /* Collection (ct_gc.c) is wanted once the tables pass gc_threshold; the
  * flag is what translated code tests at the start of every block. */
-static ULong gc_threshold = 1 << 16;     /* small tables stay in cache */
+#define GC_MIN (1 << 16)
+static ULong gc_threshold = GC_MIN;     /* small tables stay in cache */
 UInt lab_gc_flag;
+UInt lab_gc_epoch;
 static ULong nsets, nvecs;
 #define GC_CHECK() do { if (nsets + nvecs > gc_threshold) lab_gc_flag = 1; } while (0)
 
@@ -134,7 +136,7 @@ static UInt set_intern(const UInt *r, UInt n)
     if (n == 0) return 0;
     if (n == 1 && r[1] - r[0] == 1) return r[0];
     UInt h = hash_ranges(r, n);
-    if (stab_size == 0 || (nsets + 1) * 2 > stab_size) stab_rehash(stab_size ? stab_size * 2 : 1 << 16);
+    if (stab_size == 0 || (nsets + 1) * 2 > stab_size) stab_rehash(stab_size ? stab_size * 2 : 1 << 12);
     ULong m = stab_size - 1, i = h & m;
     for (; stab[i].idx1; i = (i + 1) & m) {
         if (stab[i].hash != h) continue;
@@ -192,7 +194,7 @@ static UInt cap_ranges(UInt *r, UInt n)
 }
 
 /* Memo of recent unions: a direct-mapped cache, so it costs fixed memory. */
-#define MEMO_BITS 16
+#define MEMO_BITS 12
 static struct { UInt a, b, r; } memo[1 << MEMO_BITS];
 
 UInt lab_union(UInt a, UInt b)
@@ -294,6 +296,27 @@ const UInt *vec_get(UInt vid, UInt *n)
 
 ULong vec_count(void) { return nvecs; }
 
+/* ---- local vectors (see ct_labels.h) ---- */
+#define LOC_MAX 256
+static UInt loc_ids[LOC_MAX][SW_MAXB], loc_n[LOC_MAX];
+static UInt nloc;
+Bool vec_local_on;
+
+void vec_local_reset(void) { nloc = 0; }
+
+const UInt *sw_vec(SW w, UInt *n)
+{
+    if (SW_KIND(w) == SW_LOC) { *n = loc_n[SW_ID(w) - 1]; return loc_ids[SW_ID(w) - 1]; }
+    return vec_get(SW_ID(w), n);
+}
+
+SW sw_escape(SW w)
+{
+    if (SW_KIND(w) != SW_LOC) return w;
+    UInt i = SW_ID(w) - 1;
+    return sw_make(SW_VEC, 0, vec_intern(loc_ids[i], loc_n[i]));
+}
+
 /* ================= shadow words ================= */
 
 UInt sw_byte(SW w, UInt i)
@@ -304,7 +327,7 @@ UInt sw_byte(SW w, UInt i)
     case SW_UNI: return id;
     case SW_LIN: return id + i;
     default: {
-        UInt n; const UInt *v = vec_get(id, &n);
+        UInt n; const UInt *v = sw_vec(w, &n);
         return i < n ? v[i] : 0;
     }
     }
@@ -330,6 +353,11 @@ SW sw_from_bytes(const UInt *ids, UInt n)
         for (i = 1; i < k && ids[i] == ids[0] + i; i++) ;
         if (i == k) return sw_make(SW_LIN, len, ids[0]);
     }
+    if (vec_local_on && nloc < LOC_MAX) {
+        VG_(memcpy)(loc_ids[nloc], ids, k * sizeof(UInt));
+        loc_n[nloc++] = k;
+        return sw_make(SW_LOC, 0, nloc);
+    }
     return sw_make(SW_VEC, 0, vec_intern(ids, k));
 }
 
@@ -342,7 +370,7 @@ UInt sw_collapse(SW w, UInt n)
     case SW_UNI: return id;
     case SW_LIN: return lab_from_range(id, id + n);
     default: {
-        UInt vn, u = 0; const UInt *v = vec_get(id, &vn);
+        UInt vn, u = 0; const UInt *v = sw_vec(w, &vn);
         for (UInt i = 0; i < vn && i < n; i++) u = lab_union(u, v[i]);
         return u;
     }
@@ -433,11 +461,12 @@ void lab_gc_end(void)
     VG_(free)(set_newid); VG_(free)(vec_newid);
     set_newid = vec_newid = NULL;
     ULong live = nsets + nvecs;
-    gc_threshold = live * 2 > (1 << 16) ? live * 2 : (1 << 16);
+    gc_threshold = live * 2 > GC_MIN ? live * 2 : GC_MIN;
     /* A collection scans every shadow id; with much labelled memory (sort
      * holding its whole input) it must free enough per scan to pay for it:
      * at least one set or vector per 32 shadow ids. */
     ULong scan = sh_bytes_allocated() / sizeof(UInt) / 32;
     if (gc_threshold < live + scan) gc_threshold = live + scan;
     lab_gc_flag = 0;
+    lab_gc_epoch++;
 }

@@ -8,7 +8,7 @@ ULong ct_stats[ST_N];
 static const HChar *names[ST_N] = {
     "load", "load_nosec", "load_clean", "load_lin", "store", "store_nosec", "store_cleansec",
     "union2", "bytewise", "sub", "cat", "piece", "widen", "shift", "addr",
-    "lab_union", "lu_memo", "set_new", "vec", "vec_new", "loadc", "storec", "eval", "eval_sites" };
+    "lab_union", "lu_memo", "set_new", "vec", "vec_new", "loadc", "storec", "eval", "eval_sites", "eval_ops", "eval_hits" };
 void ev_prof_print(void);
 void ct_stats_print(void)
 {

@@ -56,11 +56,12 @@
 typedef struct {
     UChar   kind, nargs, p[3];
     Bool    fastzero;  /* the fast value is the constant 0 */
+    Bool    bound;     /* the shadow of a temp: its readers are counted in uses already */
     IRExpr *arg[5];    /* the most an operation takes (EV_ADDR) */
     IRExpr *nz;
     IRExpr *mat;       /* the exact value once materialized, else NULL */
     Int     size;      /* operations in the tree */
-    Int     uses;      /* operations that read this one */
+    Int     uses;      /* trees that will read this one: > 1 makes it exported */
     IRTemp  handle;    /* the temp holding the fast value */
 } VNode;
 
@@ -181,12 +182,34 @@ typedef struct {
     IRExpr *leaf[EV_MAX_LEAVES];
     Int nleaves;
     Int exported[EV_MAX_EXPORT];   /* nodes whose values the call exports */
+    Int lastop;                    /* index of the last opcode word (fusing) */
     Int nexported;
 } EvBuf;
 
 static Bool ev_emit(EvBuf *b, UInt w, Int push)
 {
     if (b->n >= EV_CODE_MAX - 2) return False;
+    /* fuse with the word before (ct_eval.h): a leaf taken apart or
+     * widened, a union with a clean constant */
+    UInt prev = b->n ? b->code[b->n - 1] : EV_END, op = w & 0xff;
+    Bool prevleaf = b->n && (prev & 0xff) == EV_LEAF && b->lastop == b->n - 1;
+    if (prevleaf && op == EV_SUB) {
+        b->code[b->n - 1] = ev_word(EV_LSUB, (prev >> 8) & 0xff, (w >> 8) & 0xff, (w >> 16) & 0xff);
+        return True;                       /* depth: the leaf's push stands */
+    }
+    if (prevleaf && op == EV_WIDEN) {
+        b->code[b->n - 1] = ev_word(EV_LWIDEN, (prev >> 8) & 0xff, (w >> 8) & 0xff, 0);
+        return True;
+    }
+    if (op == EV_UNION && b->n >= 2 && b->lastop == b->n - 2 && b->code[b->n - 2] == EV_CONST
+        && b->code[b->n - 1] == 0) {
+        b->n -= 2;
+        b->code[b->n] = ev_word(EV_UNION0, (w >> 8) & 0xff, (w >> 16) & 0xff, 0);
+        b->lastop = b->n++;
+        b->depth--;                        /* the constant's push is undone */
+        return True;
+    }
+    b->lastop = b->n;
     b->code[b->n++] = w;
     b->depth += push;
     if (b->depth > b->maxdepth) b->maxdepth = b->depth;
@@ -289,7 +312,7 @@ static IRExpr *materialize(CTEnv *e, IRExpr *x)
     if (i < 0) return x;
     EvBuf b;
     for (;;) {
-        b.n = b.depth = b.maxdepth = b.nleaves = b.nexported = 0;
+        b.n = b.depth = b.maxdepth = b.nleaves = b.nexported = 0; b.lastop = -1;
         if (ev_ser(e, i, &b) && ev_emit(&b, EV_END, 0)) break;
         /* too big for one call: settle the largest pending child first */
         Int best = -1, bestsize = 0;
@@ -343,7 +366,7 @@ static IRExpr *mk_node(CTEnv *e, Int kind, Int p0, Int p1, Int p2, Int nargs, IR
         IRExpr *a = resolve(e, args[k]);
         Int c = pending(e, a);
         if (c >= 0) {
-            e->nodes[c].uses++;
+            if (!e->nodes[c].bound) e->nodes[c].uses++;
             /* a shared operation is computed once per tree (EV_IMPORT) */
             nd.size += e->nodes[c].uses > 1 ? 1 : e->nodes[c].size;
         }
@@ -407,19 +430,32 @@ static IRExpr *h_piece(CTEnv *e, IRExpr *old, IRExpr *w, Int from, Int pos, Int 
     return mk_node(e, EV_PIECE, from, pos, n, 2, args, 0, NULL);
 }
 
-/* Bytes [from, from+n) of a word. */
+/* Bytes [from, from+n) of a word.  Of a pending zero-extension or
+ * narrowing that covers them it is the same bytes of that one's input
+ * (each result is the one canonical word for its bytes): 32-bit code
+ * narrows and widens its registers at every instruction, and an operation
+ * saved is a dispatch of the interpreter saved. */
 static IRExpr *h_sub(CTEnv *e, IRExpr *w, Int from, Int n)
 {
     w = ready(e, w);
     if (is_zero(w)) return w;
+    for (Int c; (c = pending(e, w)) >= 0; ) {
+        VNode *nd = &e->nodes[c];
+        if (nd->kind == EV_WIDEN && from + n <= nd->p[0]) w = resolve(e, nd->arg[0]);
+        else if (nd->kind == EV_SUB && from + n <= nd->p[1]) { from += nd->p[0]; w = resolve(e, nd->arg[0]); }
+        else break;
+    }
     return mk_node(e, EV_SUB, from, n, 0, 1, &w, 0, NULL);
 }
 
-/* Zero-extension from fromsize bytes. */
+/* Zero-extension from fromsize bytes (of a word already zero-extended
+ * from as few bytes or fewer: that word). */
 static IRExpr *h_widen(CTEnv *e, IRExpr *w, Int fromsize)
 {
     w = ready(e, w);
     if (is_zero(w)) return w;
+    Int c = pending(e, w);
+    if (c >= 0 && e->nodes[c].kind == EV_WIDEN && e->nodes[c].p[0] <= fromsize) return w;
     return mk_node(e, EV_WIDEN, fromsize, 0, 0, 1, &w, 0, NULL);
 }
 
@@ -474,6 +510,8 @@ static void put_word(CTEnv *e, Int woff, IRExpr *val)
         stmt(e, IRStmt_Put(e->soff + woff, val));
         return;
     }
+    Int c = pending(e, val);
+    if (!e->nodes[c].bound) e->nodes[c].uses++;      /* the flush reads it */
     if (!e->pend[w]) {
         if (e->npend == e->nwords) flush_puts(e);     /* order list full (words re-added) */
         e->pend_order[e->npend++] = w;
@@ -501,7 +539,7 @@ static void flush_puts(CTEnv *e)
     EvBuf b;
     Int slot[64];
     Bool ok = nroots > 1;
-    b.n = b.depth = b.maxdepth = b.nleaves = b.nexported = 0;
+    b.n = b.depth = b.maxdepth = b.nleaves = b.nexported = 0; b.lastop = -1;
     for (Int r = 0; r < nroots && ok; r++) {
         Int c = pending(e, resolve(e, e->pend[roots[r]])), x;
         for (x = 0; x < b.nexported && b.exported[x] != c; x++) ;
@@ -509,7 +547,7 @@ static void flush_puts(CTEnv *e)
         if (!ev_ser(e, c, &b) || b.nexported >= EV_MAX_EXPORT) { ok = False; break; }
         slot[r] = b.nexported;
         b.exported[b.nexported] = c;
-        ok = ev_emit(&b, ev_word(EV_EXPORT, b.nexported++, 0, 0), 0) && ev_emit(&b, EV_DROP, -1);
+        ok = ev_emit(&b, ev_word(EV_EXPDROP, b.nexported++, 0, 0), -1);
     }
     if (ok) ok = ev_emit(&b, EV_CONST, 1) && (b.code[b.n++] = 0, ev_emit(&b, EV_END, 0));
     if (!ok) {
@@ -537,7 +575,12 @@ static void flush_puts(CTEnv *e)
 static IRExpr *get_word(CTEnv *e, Int woff)
 {
     IRExpr *p = e->pend[woff >> 3];
-    if (p) return resolve(e, p);          /* a deferred Put not yet flushed */
+    if (p) {                              /* a deferred Put not yet flushed */
+        p = resolve(e, p);
+        Int c = pending(e, p);
+        if (c >= 0) e->nodes[c].uses++;   /* a read no temp count covers */
+        return p;
+    }
     return bind(e, IRExpr_Get(e->soff + woff, Ity_I64));
 }
 
@@ -928,9 +971,10 @@ static IRExpr *sh_expr(CTEnv *e, IRExpr *x, IRType ty)
 
 static void set_shadow(CTEnv *e, IRTemp t, IRExpr *sw)
 {
-    /* a deferred operation read through several temps' uses is shared */
+    /* a deferred operation read through a temp is read as often as the
+     * temp (operations reading an unbound one count themselves) */
     Int c = pending(e, sw);
-    if (c >= 0 && t < (IRTemp)e->ntmap) e->nodes[c].uses += e->nuses[t];
+    if (c >= 0 && t < (IRTemp)e->ntmap) { e->nodes[c].uses += e->nuses[t]; e->nodes[c].bound = True; }
     if (is_zero(sw)) { e->tmap[t] = IRTemp_INVALID; return; }
     if (sw->tag == Iex_RdTmp) { e->tmap[t] = sw->Iex.RdTmp.tmp; return; }
     IRTemp s = newIRTemp(e->sb->tyenv, Ity_I64);
