@@ -110,6 +110,13 @@ static Bool ev_pattern(const struct ev_meta *m, const SW *lv, ULong *key, UInt *
     return x != 0;
 }
 
+/* VG_(memcmp) compares byte by byte */
+static inline Bool same64(const ULong *a, const ULong *b, UInt n)
+{
+    for (UInt i = 0; i < n; i++) if (a[i] != b[i]) return False;
+    return True;
+}
+
 static inline SW ev_tmpl(SW w) { return w ? (w & ~0xffffffffULL) | 1 : 0; }
 static inline SW ev_fill(SW t, UInt x) { return t ? (t & ~0xffffffffULL) | x : 0; }
 static inline Bool ev_of_x(SW w, UInt x) { return w == 0 || ((w >> 62) == 0 && (UInt)w == x); }
@@ -133,14 +140,14 @@ SW ct_h_eval(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
     if (++m->calls >= 256 && m->hits * 8 < m->calls) m->flags |= EVM_NOCACHE;
     /* the same leaves as last time (a loop walking a chain with the same
      * labelled registers): the same results, while ids keep their meaning */
-    if (c->evalid && c->epoch == lab_gc_epoch && VG_(memcmp)(ekey, lv, n * sizeof(SW)) == 0) {
+    if (c->evalid && c->epoch == lab_gc_epoch && same64(ekey, lv, n)) {
         m->hits++;
         STAT(ST_EVHIT);
         for (UInt k = 0; k < nexp; k++) ev_scratch[m->slot[k]] = eexp[k];
         return c->eret;
     }
     Bool fam = ev_pattern(m, lv, key, &x);
-    if (fam && c->valid && VG_(memcmp)(c->v, key, n * sizeof(ULong)) == 0) {
+    if (fam && c->valid && same64(c->v, key, n)) {
         m->hits++;
         STAT(ST_EVHIT);
         for (UInt k = 0; k < nexp; k++) ev_scratch[m->slot[k]] = ev_fill(exp[k], x);
@@ -173,7 +180,7 @@ static void ev_prof(const UInt *code)
 }
 static const HChar *opname[] = { "end", "leaf", "const", "sub", "widen", "union", "bytewise", "cat",
                                  "piece", "shift", "addr", "export", "import", "drop",
-                                 "lsub", "lwiden", "union0", "expdrop" };
+                                 "lsub", "lwiden", "union0", "expdrop", "shiftc", "end0" };
 void ev_prof_print(void)
 {
     for (Int r = 0; r < 25; r++) {
@@ -182,13 +189,14 @@ void ev_prof_print(void)
         if (best < 0 || prof[best].n == 0) break;
         VG_(umsg)("prog %llu:", prof[best].n);
         for (const UInt *c = prof[best].code;; c++) {
-            UInt w = *c, op = w & 0x7f;
-            VG_(umsg)(" %s", op < 18 ? opname[op] : "?");
+            UInt w = *c, op = w & 0x3f;
+            VG_(umsg)(" %s", op < 20 ? opname[op] : "?");
             if (op == EV_LEAF || op == EV_SUB || op == EV_WIDEN || op == EV_EXPORT || op == EV_IMPORT) VG_(umsg)("%u", (w >> 8) & 0xff);
             if (op == EV_SUB) VG_(umsg)(".%u", (w >> 16) & 0xff);
             if (op == EV_CONST) c++;
             if (w & EV_EXPORT_FLAG) { VG_(umsg)("^"); c++; }
-            if (op == EV_END) break;
+            if (w & EV_XD_FLAG) { VG_(umsg)("v"); c++; }
+            if (op == EV_END || op == EV_END0) break;
         }
         VG_(umsg)("\n");
         prof[best].n = 0;
@@ -201,20 +209,17 @@ void ev_prof_print(void)
 __attribute__((optimize("no-crossjumping", "no-gcse")))
 SW ct_h_eval_run(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
 {
+    /* each operation X has three handlers: X, X_x (exported), X_xd (exported, popped) */
+#define T3(op, l) [op] = &&l, [EV_EXPORT_FLAG | op] = &&l##_x, [EV_XD_FLAG | op] = &&l##_xd
     static const void *const tab[256] = {
         [0 ... 255] = &&bad,
-        [EV_END] = &&end, [EV_LEAF] = &&leaf, [EV_CONST] = &&cnst, [EV_SUB] = &&sub,
-        [EV_WIDEN] = &&widen, [EV_UNION] = &&uni, [EV_BYTEWISE] = &&bytewise, [EV_CAT] = &&cat,
-        [EV_PIECE] = &&piece, [EV_SHIFT] = &&shift, [EV_ADDR] = &&addr, [EV_EXPORT] = &&exp,
-        [EV_IMPORT] = &&imp, [EV_DROP] = &&drop,
-        [EV_LSUB] = &&lsub, [EV_LWIDEN] = &&lwiden, [EV_UNION0] = &&uni0, [EV_EXPDROP] = &&expdrop,
-        [EV_EXPORT_FLAG | EV_LSUB] = &&lsub_x, [EV_EXPORT_FLAG | EV_LWIDEN] = &&lwiden_x,
-        [EV_EXPORT_FLAG | EV_UNION0] = &&uni0_x,
-        [EV_EXPORT_FLAG | EV_SUB] = &&sub_x, [EV_EXPORT_FLAG | EV_WIDEN] = &&widen_x,
-        [EV_EXPORT_FLAG | EV_UNION] = &&uni_x, [EV_EXPORT_FLAG | EV_BYTEWISE] = &&bytewise_x,
-        [EV_EXPORT_FLAG | EV_CAT] = &&cat_x, [EV_EXPORT_FLAG | EV_PIECE] = &&piece_x,
-        [EV_EXPORT_FLAG | EV_SHIFT] = &&shift_x, [EV_EXPORT_FLAG | EV_ADDR] = &&addr_x,
+        [EV_END] = &&end, [EV_END0] = &&end0, [EV_LEAF] = &&leaf, [EV_CONST] = &&cnst,
+        [EV_EXPORT] = &&exp, [EV_IMPORT] = &&imp, [EV_DROP] = &&drop, [EV_EXPDROP] = &&expdrop,
+        T3(EV_SUB, sub), T3(EV_WIDEN, widen), T3(EV_UNION, uni), T3(EV_BYTEWISE, bytewise),
+        T3(EV_CAT, cat), T3(EV_PIECE, piece), T3(EV_SHIFT, shift), T3(EV_SHIFTC, shiftc),
+        T3(EV_ADDR, addr), T3(EV_LSUB, lsub), T3(EV_LWIDEN, lwiden), T3(EV_UNION0, uni0),
     };
+#undef T3
     SW st[EV_MAX_STACK], *sp = st, a, b, c, d;   /* sp: one past the top */
     UInt w;
     STAT(ST_EVAL);
@@ -232,35 +237,28 @@ SW ct_h_eval_run(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
     NEXT;
 #define LEAF(l) ((l) == 0 ? l0 : (l) == 1 ? l1 : (l) == 2 ? l2 : (l) == 3 ? l3 : (l) == 4 ? l4 \
                  : ev_scratch[EV_MLEAF(l)])
+#define XDROP do { ESCAPE(sp[-1]); ev_scratch[*code++] = sp[-1]; sp--; NEXT; } while (0)
+#define OP3(l, body) l: body; NEXT; l##_x: body; EXPORT; l##_xd: body; XDROP;
 leaf: *sp++ = LEAF(P0); NEXT;
-lsub: *sp++ = ev_sub(LEAF(P0), P1, P2); NEXT;
-lsub_x: *sp++ = ev_sub(LEAF(P0), P1, P2); EXPORT;
-lwiden: *sp++ = ev_widen(LEAF(P0), P1); NEXT;
-lwiden_x: *sp++ = ev_widen(LEAF(P0), P1); EXPORT;
-uni0: sp[-1] = ev_union(sp[-1], P0, 0, P1); NEXT;
-uni0_x: sp[-1] = ev_union(sp[-1], P0, 0, P1); EXPORT;
-expdrop: sp--; ESCAPE(*sp); ev_scratch[P0] = *sp; NEXT;
 cnst: *sp++ = *code++; NEXT;
-sub: sp[-1] = ev_sub(sp[-1], P0, P1); NEXT;
-sub_x: sp[-1] = ev_sub(sp[-1], P0, P1); EXPORT;
-widen: sp[-1] = ev_widen(sp[-1], P0); NEXT;
-widen_x: sp[-1] = ev_widen(sp[-1], P0); EXPORT;
-uni: b = *--sp; sp[-1] = ev_union(sp[-1], P0, b, P1); NEXT;
-uni_x: b = *--sp; sp[-1] = ev_union(sp[-1], P0, b, P1); EXPORT;
-bytewise: b = *--sp; sp[-1] = ev_bytewise(sp[-1], b, P0); NEXT;
-bytewise_x: b = *--sp; sp[-1] = ev_bytewise(sp[-1], b, P0); EXPORT;
-cat: b = *--sp; sp[-1] = ev_cat(sp[-1], b, P0, P1); NEXT;
-cat_x: b = *--sp; sp[-1] = ev_cat(sp[-1], b, P0, P1); EXPORT;
-piece: b = *--sp; sp[-1] = ev_piece(sp[-1], b, P0, P1, P2); NEXT;
-piece_x: b = *--sp; sp[-1] = ev_piece(sp[-1], b, P0, P1, P2); EXPORT;
-shift: b = *--sp; sp[-1] = ev_shift(sp[-1], P0, b, P1); NEXT;
-shift_x: b = *--sp; sp[-1] = ev_shift(sp[-1], P0, b, P1); EXPORT;
-addr: d = *--sp; c = *--sp; b = *--sp; a = *--sp; sp[-1] = ev_addr(sp[-1], a, b, c, d); NEXT;
-addr_x: d = *--sp; c = *--sp; b = *--sp; a = *--sp; sp[-1] = ev_addr(sp[-1], a, b, c, d); EXPORT;
+expdrop: sp--; ESCAPE(*sp); ev_scratch[P0] = *sp; NEXT;
+OP3(lsub, *sp++ = ev_sub(LEAF(P0), P1, P2))
+OP3(lwiden, *sp++ = ev_widen(LEAF(P0), P1))
+OP3(uni0, sp[-1] = ev_union(sp[-1], P0, 0, P1))
+OP3(sub, sp[-1] = ev_sub(sp[-1], P0, P1))
+OP3(widen, sp[-1] = ev_widen(sp[-1], P0))
+OP3(uni, b = *--sp; sp[-1] = ev_union(sp[-1], P0, b, P1))
+OP3(bytewise, b = *--sp; sp[-1] = ev_bytewise(sp[-1], b, P0))
+OP3(cat, b = *--sp; sp[-1] = ev_cat(sp[-1], b, P0, P1))
+OP3(piece, b = *--sp; sp[-1] = ev_piece(sp[-1], b, P0, P1, P2))
+OP3(shift, b = *--sp; sp[-1] = ev_shift(sp[-1], P0, b, P1))
+OP3(shiftc, sp[-1] = ev_shift(sp[-1], P0, P2, P1))
+OP3(addr, d = *--sp; c = *--sp; b = *--sp; a = *--sp; sp[-1] = ev_addr(sp[-1], a, b, c, d))
 exp: ESCAPE(sp[-1]); ev_scratch[P0] = sp[-1]; NEXT;
 imp: *sp++ = ev_scratch[P0]; NEXT;
 drop: sp--; NEXT;
 end: vec_local_on = False; ESCAPE(sp[-1]); return sp[-1];
+end0: vec_local_on = False; return 0;
 bad: VG_(tool_panic)("crosstag: bad shadow tree");
 #undef P0
 #undef P1
@@ -269,6 +267,8 @@ bad: VG_(tool_panic)("crosstag: bad shadow tree");
 #undef EXPORT
 #undef ESCAPE
 #undef LEAF
+#undef XDROP
+#undef OP3
 }
 #pragma GCC diagnostic pop
 
@@ -280,7 +280,7 @@ static void ev_analyze(struct ev_meta *m, const UInt *code)
     Int src[EV_MAX_STACK + 4], sp = 0;    /* leaf each stack value is, or -1 */
     VG_(memset)(m, 0, sizeof *m);
     for (;;) {
-        UInt w = *code++, op = w & 0x7f, p0 = (w >> 8) & 0xff;
+        UInt w = *code++, op = w & 0x3f, p0 = (w >> 8) & 0xff;
         switch (op) {
         case EV_END: return;
         case EV_LEAF: src[sp++] = p0; if (p0 + 1 > m->nleaves) m->nleaves = p0 + 1; break;
@@ -301,9 +301,12 @@ static void ev_analyze(struct ev_meta *m, const UInt *code)
             src[sp++] = -1; if (p0 + 1 > m->nleaves) m->nleaves = p0 + 1; break;
         case EV_UNION0: src[sp - 1] = -1; break;
         case EV_EXPDROP: m->slot[m->nexp++] = p0; sp--; break;
+        case EV_SHIFTC: src[sp - 1] = -1; break;
+        case EV_END0: return;
         default: m->flags |= EVM_NOCACHE; return;
         }
         if (w & EV_EXPORT_FLAG) m->slot[m->nexp++] = *code++;
+        if (w & EV_XD_FLAG) { m->slot[m->nexp++] = *code++; sp--; }
         if (m->nexp >= EV_MAX_EXPORT) { m->flags |= EVM_NOCACHE; return; }
     }
 }

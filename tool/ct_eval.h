@@ -42,11 +42,16 @@ enum {
     EV_LWIDEN,    /* EV_LEAF p0, EV_WIDEN p1 */
     EV_UNION0,    /* EV_CONST 0, EV_UNION p0 p1: union with a clean operand */
     EV_EXPDROP,   /* EV_EXPORT p0, EV_DROP */
+    EV_SHIFTC,    /* EV_CONST p2, EV_SHIFT p0 p1: a constant amount */
+    EV_END0,      /* EV_CONST 0, EV_END (a flush's program) */
 };
 /* An operation whose result is also exported carries this bit in its
  * opcode byte and the slot in the next word: one dispatch, not two (the
  * interpreter's cost is mostly its indirect jumps). */
 #define EV_EXPORT_FLAG 0x80
+/* ... and one whose result is exported and popped (a root of a flush) the
+ * slot after this bit */
+#define EV_XD_FLAG 0x40
 
 #define EV_REG_LEAVES 5      /* leaves passed in registers */
 #define EV_MAX_LEAVES 64     /* the rest are stored to ev_scratch before the call */

@@ -141,7 +141,7 @@ static UInt set_intern(const UInt *r, UInt n)
     for (; stab[i].idx1; i = (i + 1) & m) {
         if (stab[i].hash != h) continue;
         struct set_ent *e = &sets[stab[i].idx1 - 1];
-        if (e->n == n && VG_(memcmp)(rpool + e->first, r, 2 * n * sizeof(UInt)) == 0)
+        if (e->n == n && ids_equal(rpool + e->first, r, 2 * n))
             return CT_SET_BASE + (stab[i].idx1 - 1);
     }
     if (nsets >= (ULong)(0xffffffffu - CT_SET_BASE))
@@ -269,7 +269,7 @@ UInt vec_intern(const UInt *ids, UInt n)
     for (; vtab[i].idx1; i = (i + 1) & m) {
         if (vtab[i].hash != h) continue;
         struct vec_ent *e = &vecs[vtab[i].idx1 - 1];
-        if (e->n == n && VG_(memcmp)(vpool + e->first, ids, n * sizeof(UInt)) == 0)
+        if (e->n == n && ids_equal(vpool + e->first, ids, n))
             return vtab[i].idx1;                  /* vector ids start at 1 */
     }
     STAT(ST_VECNEW);

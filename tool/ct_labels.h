@@ -33,6 +33,13 @@
 
 static inline Bool lab_is_set(UInt id) { return id >= CT_SET_BASE; }
 
+/* a[0..n) == b[0..n) (VG_(memcmp) compares byte by byte) */
+static inline Bool ids_equal(const UInt *a, const UInt *b, UInt n)
+{
+    for (UInt i = 0; i < n; i++) if (a[i] != b[i]) return False;
+    return True;
+}
+
 /* ---- direct labels ---- */
 struct lab_chunk {
     UInt  base;        /* first label */

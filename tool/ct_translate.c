@@ -201,13 +201,18 @@ static Bool ev_emit(EvBuf *b, UInt w, Int push)
         b->code[b->n - 1] = ev_word(EV_LWIDEN, (prev >> 8) & 0xff, (w >> 8) & 0xff, 0);
         return True;
     }
-    if (op == EV_UNION && b->n >= 2 && b->lastop == b->n - 2 && b->code[b->n - 2] == EV_CONST
-        && b->code[b->n - 1] == 0) {
-        b->n -= 2;
-        b->code[b->n] = ev_word(EV_UNION0, (w >> 8) & 0xff, (w >> 16) & 0xff, 0);
-        b->lastop = b->n++;
-        b->depth--;                        /* the constant's push is undone */
-        return True;
+    if (b->n >= 2 && b->lastop == b->n - 2 && b->code[b->n - 2] == EV_CONST) {
+        UInt k = b->code[b->n - 1], fused = EV_END;
+        if (op == EV_UNION && k == 0) fused = ev_word(EV_UNION0, (w >> 8) & 0xff, (w >> 16) & 0xff, 0);
+        else if (op == EV_SHIFT && k < 256) fused = ev_word(EV_SHIFTC, (w >> 8) & 0xff, (w >> 16) & 0xff, k);
+        else if (op == EV_END && k == 0) fused = EV_END0;
+        if (fused != EV_END) {
+            b->n -= 2;
+            b->code[b->n] = fused;
+            b->lastop = b->n++;
+            b->depth--;                    /* the constant's push is undone */
+            return True;
+        }
     }
     b->lastop = b->n;
     b->code[b->n++] = w;
@@ -547,7 +552,13 @@ static void flush_puts(CTEnv *e)
         if (!ev_ser(e, c, &b) || b.nexported >= EV_MAX_EXPORT) { ok = False; break; }
         slot[r] = b.nexported;
         b.exported[b.nexported] = c;
-        ok = ev_emit(&b, ev_word(EV_EXPDROP, b.nexported++, 0, 0), -1);
+        if (b.lastop == b.n - 1 && !(b.code[b.n - 1] & (EV_EXPORT_FLAG | EV_XD_FLAG))
+            && b.n < EV_CODE_MAX - 2) {
+            /* the root's own operation exports and pops it */
+            b.code[b.n - 1] |= EV_XD_FLAG;
+            b.code[b.n++] = b.nexported++;
+            b.depth--;
+        } else ok = ev_emit(&b, ev_word(EV_EXPDROP, b.nexported++, 0, 0), -1);
     }
     if (ok) ok = ev_emit(&b, EV_CONST, 1) && (b.code[b.n++] = 0, ev_emit(&b, EV_END, 0));
     if (!ok) {
