@@ -64,11 +64,11 @@ SW ev_scratch[EV_MAX_EXPORT + EV_MAX_LEAVES - EV_REG_LEAVES];
  * Take every shadow leaf of a tree that is clean or a uniform word of one
  * and the same id X (any len): then nothing the operations do depends on
  * which id X is, only on which leaves are clean and their lens (unions of
- * X with X or with nothing are X; per-byte work sees X or 0), and with no
- * address load in the tree (its index test reads run-time values) neither
+ * X with X or with nothing are X; per-byte work sees X or 0), so neither
  * do the results beyond carrying X.  So a program remembers, for the last
- * such pattern of its leaves (run-time value leaves, shift amounts, taken
- * exactly), results that were clean or uniform of X, and answers the same
+ * such pattern of its leaves (run-time value leaves in it too: a shift
+ * amount exactly, an address term as "index or not", all an address load
+ * looks at), results that were clean or uniform of X, and answers the same
  * pattern with them and the new X without running.  That is the steady
  * state of hashing code (rotations of one state word; rounds whose every
  * input carries the one running set), where the interpreter otherwise
@@ -83,9 +83,9 @@ struct ev_cache {
                                          leaves; exp[nexp], eexp[nexp]: exports */
 };
 #define EVM_NOCACHE 1                 /* no result reuse at all */
-#define EVM_NOFAMILY 2                /* exact reuse only (address loads) */
 struct ev_meta {
     ULong valmask;                    /* leaves that are run-time values */
+    ULong idxmask;                    /* ... of which address terms only */
     UInt  nleaves, flags, nexp;
     UInt  calls, hits;
     UChar slot[EV_MAX_EXPORT];        /* export slots the program writes */
@@ -99,9 +99,13 @@ static Bool ev_pattern(const struct ev_meta *m, const SW *lv, ULong *key, UInt *
     UInt x = 0;
     for (UInt l = 0; l < m->nleaves; l++) {
         SW v = lv[l];
-        if (m->valmask >> l & 1) { key[l] = v; continue; }
+        if (m->valmask >> l & 1) {
+            /* an address term counts only as index or not (ct_h_addr_load) */
+            key[l] = m->idxmask >> l & 1 ? v < ADDR_INDEX_MAX : v;
+            continue;
+        }
         if (v == 0) { key[l] = 0; continue; }
-        if (v >> 62 || (m->flags & EVM_NOFAMILY)) return False;
+        if (v >> 62) return False;
         if (x == 0) x = (UInt)v;
         else if ((UInt)v != x) return False;
         key[l] = 1 + (v >> 56);
@@ -278,6 +282,7 @@ bad: VG_(tool_panic)("crosstag: bad shadow tree");
 static void ev_analyze(struct ev_meta *m, const UInt *code)
 {
     Int src[EV_MAX_STACK + 4], sp = 0;    /* leaf each stack value is, or -1 */
+    ULong shiftmask = 0;                  /* leaves used as shift amounts: exact */
     VG_(memset)(m, 0, sizeof *m);
     for (;;) {
         UInt w = *code++, op = w & 0x3f, p0 = (w >> 8) & 0xff;
@@ -287,12 +292,22 @@ static void ev_analyze(struct ev_meta *m, const UInt *code)
         case EV_CONST: code++; src[sp++] = -1; break;
         case EV_SUB: case EV_WIDEN: src[sp - 1] = -1; break;
         case EV_SHIFT:
-            if (src[sp - 1] >= 0) m->valmask |= 1ULL << src[sp - 1];
+            if (src[sp - 1] >= 0) {
+                m->valmask |= 1ULL << src[sp - 1];
+                m->idxmask &= ~(1ULL << src[sp - 1]);
+                shiftmask |= 1ULL << src[sp - 1];
+            }
             sp--; src[sp - 1] = -1; break;
         case EV_UNION: case EV_BYTEWISE: case EV_CAT: case EV_PIECE: sp--; src[sp - 1] = -1; break;
         case EV_ADDR:
             /* its index test reads run-time values, and --ct-debug-addr prints */
-            m->flags |= ct_opt.debug_addr ? EVM_NOCACHE : EVM_NOFAMILY;
+            if (ct_opt.debug_addr) m->flags |= EVM_NOCACHE;
+            for (Int k = 4; k >= 2; k -= 2) {        /* t0 at sp-4, t1 at sp-2 */
+                Int l = src[sp - k];
+                if (l < 0) continue;
+                m->valmask |= 1ULL << l;
+                if (!(shiftmask >> l & 1)) m->idxmask |= 1ULL << l;
+            }
             sp -= 4; src[sp - 1] = -1; break;
         case EV_EXPORT: m->slot[m->nexp++] = p0; break;
         case EV_IMPORT: src[sp++] = -1; break;

@@ -206,7 +206,6 @@ SW ct_h_shift(SW w, UWord size, UWord amount, UWord kind)
  *  - A value that is itself labelled keeps just its own labels, so copies
  *    through computed addresses stay byte-exact.
  * t0/t1 are the non-constant terms of the address sum and their shadows. */
-#define ADDR_INDEX_MAX (1UL << 16)
 
 SW ct_h_addr_load(SW data, UWord t0, SW s0, UWord t1, SW s1)
 {

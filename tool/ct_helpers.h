@@ -18,5 +18,7 @@ SW   ct_h_piece(SW old, SW w, UWord from, UWord pos, UWord n);
 SW   ct_h_widen(SW w, UWord fromsize);
 SW   ct_h_shift(SW w, UWord size, UWord amount, UWord kind);
 SW   ct_h_addr_load(SW data, UWord t0, SW s0, UWord t1, SW s1);
+/* an address term below this is an index (ct_h_addr_load) */
+#define ADDR_INDEX_MAX (1UL << 16)
 
 #endif
