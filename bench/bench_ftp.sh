@@ -25,9 +25,9 @@
 # which under Valgrind alone is ~0.7 s) and of the whole client command's
 # wall time, MB/s on the transfer time, ratios, and whether every received
 # file's sha256 equals the original's.
-# vsftpd runs with one_process_model=YES (Valgrind refuses the two-process
-# model's setrlimit) and run_as_launching_user=YES (no chroot, no drop of
-# root: see tests/t_ftp.sh for why).
+# vsftpd runs as anonymous servers do (chroot into anon_root, drop to user
+# ftp), with one_process_model=YES (Valgrind refuses the two-process model's
+# setrlimit).
 # Needs root.  Run by hand, not by the test suite.
 # Usage: sudo bash bench/bench_ftp.sh [SIZE_MB]   (default 100; REPS=N, default 3)
 set -u
@@ -78,7 +78,6 @@ background=NO
 anonymous_enable=YES
 no_anon_password=YES
 anon_root=$AD/ftp
-run_as_launching_user=YES
 local_enable=NO
 write_enable=NO
 secure_chroot_dir=$AD/empty
