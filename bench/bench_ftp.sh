@@ -25,9 +25,7 @@
 # which under Valgrind alone is ~0.7 s) and of the whole client command's
 # wall time, MB/s on the transfer time, ratios, and whether every received
 # file's sha256 equals the original's.
-# vsftpd runs as anonymous servers do (chroot into anon_root, drop to user
-# ftp), with one_process_model=YES (Valgrind refuses the two-process model's
-# setrlimit).
+# vsftpd runs as anonymous servers do (tests/ftp/vsftpd.sh).
 # Needs root.  Run by hand, not by the test suite.
 # Usage: sudo bash bench/bench_ftp.sh [SIZE_MB]   (default 100; REPS=N, default 3)
 set -u
@@ -35,6 +33,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(dirname "$here")
 CT=$root/build/bin/crosstag
 CTNET=$root/net/ctnet
+. "$root/tests/ftp/vsftpd.sh"
 MB=${1:-100}
 REPS=${REPS:-3}
 [[ $MB =~ ^[0-9]+$ ]] && [ "$MB" -ge 1 ] && [[ $REPS =~ ^[0-9]+$ ]] && [ "$REPS" -ge 1 ] ||
@@ -70,21 +69,7 @@ mkdir -p "$AD/ftp/pub" "$AD/empty"
     $((MB * 1000 * 1000)) 2 >"$AD/ftp/pub/secret.bin"
 SUM_PUB=$(sha256sum <"$AD/ftp/pub/public.bin" | cut -d' ' -f1)
 SUM_SEC=$(sha256sum <"$AD/ftp/pub/secret.bin" | cut -d' ' -f1)
-cat >"$W/vsftpd.conf" <<EOF
-listen=YES
-listen_ipv6=NO
-listen_address=$A
-background=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$AD/ftp
-local_enable=NO
-write_enable=NO
-secure_chroot_dir=$AD/empty
-pasv_min_port=30000
-pasv_max_port=30099
-one_process_model=YES
-EOF
+vsftpd_conf "$A" "$AD" 30000 30099 >"$W/vsftpd.conf"
 POL=$W/pol.ini
 cat >"$POL" <<EOF
 [class confidential]

@@ -14,7 +14,6 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -326,8 +325,6 @@ static void carry(struct agent *a, struct conn *c, const struct ct_msg_classq *q
           a->carry_note);
     if (pa_carry_failed(d, a->carry_note) != 0)
         d->npieces = CT_CLASSR_MAXPIECES + 1;     /* out of memory: undecided, fail closed */
-    else if (q->dest_kind != CT_DEST_FILE && (q->sysno == SYS_sendfile || q->sysno == SYS_splice))
-        pa_nobuf(d);
 }
 
 /* Another host's agent: only from a trusted network (or this host). */

@@ -41,6 +41,13 @@ static void dest_name(const struct ct_msg_classq *q, const unsigned char *dest, 
     }
 }
 
+/* A kernel-side copy into a socket (d->nobuf) has no buffer to mask: the
+ * tracker shuts the socket down instead, so the decision is a block. */
+static int act_of(const struct pa_decision *d, int action)
+{
+    return d->nobuf && action == CT_ACT_MASK ? CT_ACT_BLOCK : action;
+}
+
 static int add_piece(struct pa_decision *d, uint64_t rel, uint64_t len, const struct pol_class *k)
 {
     struct ct_classr_piece *np = realloc(d->pieces, (d->npieces + 1) * sizeof *np);
@@ -48,7 +55,8 @@ static int add_piece(struct pa_decision *d, uint64_t rel, uint64_t len, const st
         return -1;
     d->pieces = np;
     d->pieces[d->npieces++] = (struct ct_classr_piece){ .sink_rel = rel, .len = len,
-                                                        .action = (uint32_t)k->action, .mask = k->mask };
+                                                        .action = (uint32_t)act_of(d, k->action),
+                                                        .mask = k->mask };
     return 0;
 }
 
@@ -67,7 +75,8 @@ static int add_alert(struct pa_decision *d, const struct pa_alert *a)
     if (!na)
         return -1;
     d->alerts = na;
-    d->alerts[d->nalerts++] = *a;
+    d->alerts[d->nalerts] = *a;
+    d->alerts[d->nalerts++].action = act_of(d, a->action);
     return 0;
 }
 
@@ -191,6 +200,7 @@ int pa_decide(struct store *st, const struct policy *p, const struct handlemap *
               const struct ct_classq_run *runs, int peer_tracked, struct pa_decision *d)
 {
     memset(d, 0, sizeof *d);
+    d->nobuf = q->dest_kind != CT_DEST_FILE && (q->sysno == SYS_sendfile || q->sysno == SYS_splice);
     if (q->dest_kind == CT_DEST_UNIX) {
         /* "unix:/path", "unix:@abstract" or "unix:pid N" */
         int32_t pid = 0;
@@ -234,21 +244,7 @@ int pa_decide(struct store *st, const struct policy *p, const struct handlemap *
             return -1;
     if (d->remote && !d->npieces && !d->ncarry)
         d->trusted = 1;
-    /* A kernel-side copy into a socket has no buffer to mask: the tracker
-     * shuts the socket down instead, and the alert says so. */
-    if (q->dest_kind != CT_DEST_FILE && (q->sysno == SYS_sendfile || q->sysno == SYS_splice))
-        pa_nobuf(d);
     return 0;
-}
-
-void pa_nobuf(struct pa_decision *d)
-{
-    for (size_t i = 0; i < d->npieces; i++)
-        if (d->pieces[i].action == CT_ACT_MASK)
-            d->pieces[i].action = CT_ACT_BLOCK;
-    for (size_t i = 0; i < d->nalerts; i++)
-        if (d->alerts[i].action == CT_ACT_MASK)
-            d->alerts[i].action = CT_ACT_BLOCK;
 }
 
 int pa_carry_failed(struct pa_decision *d, const char *note)

@@ -22,6 +22,7 @@ struct pa_decision {
     char dest[300];
     int trusted;
     int pending;               /* bytes trace to a pipe no records cover yet: ask again soon */
+    int nobuf;                 /* sendfile/splice into a socket: mask means block */
     struct ct_classr_piece *pieces; size_t npieces;
     struct pa_alert *alerts;        size_t nalerts;
     /* A trusted host elsewhere (remote): the protected pieces whose labels
@@ -40,8 +41,6 @@ int pa_decide(struct store *st, const struct policy *p, const struct handlemap *
 /* The carried pieces could not reach the receiver's agent: they get their
  * class's action after all, with this note on their alerts.  0, -1. */
 int pa_carry_failed(struct pa_decision *d, const char *note);
-/* The call has no buffer (sendfile, splice into a socket): mask is block. */
-void pa_nobuf(struct pa_decision *d);
 void pa_free(struct pa_decision *d);
 
 #endif

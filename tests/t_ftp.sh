@@ -27,6 +27,7 @@
 # setrlimit of the two-process model: one_process_model=YES.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$TESTS_DIR/netlib.sh"
+. "$TESTS_DIR/ftp/vsftpd.sh"
 
 for c in vsftpd curl sqlite3; do
     command -v "$c" >/dev/null || { skip ftp "no $c command (bash setup.sh installs it)"; finish; }
@@ -49,21 +50,7 @@ gen "$DA/ftp/pub/public.bin" 300000 1
 gen "$DA/ftp/pub/secret.txt" 4000 2
 gen "$DA/ftp/pub/internal.txt" 5000 3
 NP=300000 NS=4000 NI=5000
-cat >"$DA/vsftpd.conf" <<EOF
-listen=YES
-listen_ipv6=NO
-listen_address=$A
-background=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$DA/ftp
-local_enable=NO
-write_enable=NO
-secure_chroot_dir=$DA/empty
-pasv_min_port=30000
-pasv_max_port=30009
-one_process_model=YES
-EOF
+vsftpd_conf "$A" "$DA" 30000 30009 >"$DA/vsftpd.conf"
 # the second server: another port, other passive ports, no sendfile
 sed -e 's/^pasv_min_port=.*/pasv_min_port=30100/; s/^pasv_max_port=.*/pasv_max_port=30109/' \
     "$DA/vsftpd.conf" >"$DA/vsftpd2.conf"

@@ -583,6 +583,18 @@ void em_objstate(UInt handle, Long mtime_ns, ULong size, ULong time_ns)
  * so far goes first: the agent traces the runs through those records.
  * True with the answer's pieces in *pieces (valid until the next call),
  * False when there is no answer (the caller fails closed). */
+/* Sends the question just queued and reads the agent's messages until
+ * on_agent_msg sets *got, the connection breaks or timeout_ns pass. */
+static void await_answer(const Bool *got, ULong timeout_ns)
+{
+    flush_buf();
+    ULong t0 = ct_now_ns();
+    while (!*got && !broken && sock >= 0 && ct_now_ns() - t0 < timeout_ns) {
+        send_pending();
+        read_acks(100);
+    }
+}
+
 Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_classq_run *runs,
                UInt nruns, UInt sysno, ULong total, UInt sink, ULong sink_off,
                const struct ct_classr_piece **pieces, UInt *npieces, Bool *trusted)
@@ -606,12 +618,7 @@ Bool em_classq(UInt dest_kind, const void *dest, UInt dest_len, const struct ct_
     VG_(memcpy)((UChar *)(m + 1) + dl, runs, nruns * sizeof *runs);
     classq_id = next_id;
     classr_got = False;
-    flush_buf();
-    ULong t0 = ct_now_ns();
-    while (!classr_got && !broken && sock >= 0 && ct_now_ns() - t0 < 10000000000ULL) {
-        send_pending();
-        read_acks(100);
-    }
+    await_answer(&classr_got, 10000000000ULL);
     classq_id = 0;
     if (!classr_got) return False;
     struct ct_msg_classr r;
@@ -633,12 +640,7 @@ Bool em_tcpid(ULong cookie, UInt *iss, UInt *irs, UInt *active)
     m->id = tcpid_qid = ++next_id;
     m->cookie = cookie;
     tcpid_got = False;
-    flush_buf();
-    ULong t0 = ct_now_ns();
-    while (!tcpid_got && !broken && sock >= 0 && ct_now_ns() - t0 < 2000000000ULL) {
-        send_pending();
-        read_acks(100);
-    }
+    await_answer(&tcpid_got, 2000000000ULL);
     tcpid_qid = 0;
     if (!tcpid_got || !tcpid_ans.found) return False;
     *iss = tcpid_ans.iss;

@@ -82,23 +82,30 @@ static Bool unix_dest(Int fd, Bool to_addr, UInt len)
     return True;
 }
 
+/* A destination that is not a socket stream: no stream name, nothing to
+ * keep a trusted answer on (kind and name set by the caller). */
+static void plain_dest(const void *name, UInt len)
+{
+    pc.dest_kind = CT_DEST_FILE;
+    pc.dest_len = len < sizeof pc.dest ? len : sizeof pc.dest;
+    VG_(memcpy)(pc.dest, name, pc.dest_len);
+    pc.is_socket = False;
+    pc.obj = NULL;
+    pc.cacheable = False;
+    pc.sink = 0;
+    pc.sink_off = 0;
+}
+
 /* The destination of fd (addr: the address a datagram call names, or 0).
  * False when it is not an egress. */
 static Bool dest_of(Int fd, Addr addr, UInt alen)
 {
     struct ct_obj *o = obj_for_fd(fd);
     if (!o || o->pol_trusted) return False;    /* trusted: the agent said so before */
+    plain_dest(o->name, o->name_len);  /* a file; a socket overwrites it below */
     pc.obj = o;
     pc.cacheable = addr == 0;          /* a datagram's own address may differ next time */
-    pc.is_socket = False;
-    pc.sink = 0;
-    pc.sink_off = 0;
-    if (o->kind == CT_OBJ_FILE) {
-        pc.dest_kind = CT_DEST_FILE;
-        pc.dest_len = o->name_len < sizeof pc.dest ? o->name_len : sizeof pc.dest;
-        VG_(memcpy)(pc.dest, o->name, pc.dest_len);
-        return True;
-    }
+    if (o->kind == CT_OBJ_FILE) return True;
     if (o->kind != CT_OBJ_SOCKET) return False;
     UInt len = sizeof pc.dest;
     if (addr && alen >= 2) {
@@ -368,14 +375,7 @@ void pol_check_mapped(const struct ct_obj *o, Addr a, ULong n, UInt sysno)
     pc.total = 0;
     pc.nruns = 0;
     pc.blocked = False;
-    pc.is_socket = False;
-    pc.sink = 0;
-    pc.sink_off = 0;
-    pc.dest_kind = CT_DEST_FILE;
-    pc.dest_len = o->name_len < sizeof pc.dest ? o->name_len : sizeof pc.dest;
-    VG_(memcpy)(pc.dest, o->name, pc.dest_len);
-    pc.obj = NULL;                    /* a mapping: asked about at each flush */
-    pc.cacheable = False;
+    plain_dest(o->name, o->name_len);  /* a mapping: asked about at each flush */
     add_seg(a, n);
     check();
 }
@@ -389,14 +389,7 @@ static Bool other_dest(const HChar *fmt, UWord v)
 {
     HChar name[64];
     VG_(snprintf)(name, sizeof name, fmt, v);
-    pc.dest_kind = CT_DEST_FILE;      /* not "file:": never a trusted path */
-    pc.dest_len = VG_(strlen)(name);
-    VG_(memcpy)(pc.dest, name, pc.dest_len);
-    pc.is_socket = False;
-    pc.obj = NULL;
-    pc.cacheable = False;
-    pc.sink = 0;
-    pc.sink_off = 0;
+    plain_dest(name, VG_(strlen)(name));  /* not "file:": never a trusted path */
     return True;
 }
 
