@@ -27,7 +27,8 @@
 # file's sha256 equals the original's.
 # vsftpd runs as anonymous servers do (tests/ftp/vsftpd.sh).
 # Needs root.  Run by hand, not by the test suite.
-# Usage: sudo bash bench/bench_ftp.sh [SIZE_MB]   (default 100; REPS=N, default 3)
+# Usage: sudo bash bench/bench_ftp.sh [SIZE_MB]   (default 100; REPS=N, default 3;
+#        MODES="native none ..." to choose rows)
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(dirname "$here")
@@ -43,6 +44,9 @@ REPS=${REPS:-3}
 for c in valgrind vsftpd curl ss sha256sum; do command -v "$c" >/dev/null || { echo "bench: $c missing (bash setup.sh)" >&2; exit 1; }; done
 if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 LIMIT=${BENCH_TIMEOUT:-1800}     # seconds per measured command: a hang guard
+# MODES: which rows, in order (also none-server / none-client: one end under
+# valgrind --tool=none, the other native, the baselines of c4-server/c4-client)
+MODES=${MODES:-native none track config4 c4-server c4-client config5 blocked}
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/crosstag-bench.XXXXXX") || exit 1
 export CTNET_ROOT=$W/ctnet LC_ALL=C
@@ -86,8 +90,9 @@ now() { date +%s.%N; }
 # (run on the host: CROSSTAG_DB is the host's)
 wrap() {
     case $1-$2 in
-        c4-server-client|c4-client-server) return ;;
+        c4-server-client|c4-client-server|none-server-client|none-client-server) return ;;
         c4-*) echo "$CT" run -q --policy "$POL" -- ; return ;;
+        none-*) echo valgrind -q --tool=none --vgdb=no --trace-children=yes ; return ;;
     esac
     case $1 in
         native) ;;
@@ -148,7 +153,7 @@ echo "$(nproc) cores, $(valgrind --version)"
 echo
 printf '%-9s %10s %8s %9s %8s %9s %8s %9s  %s\n' mode transfer-s MB/s x-native x-none wall-s x-native x-none "sha256 equal"
 declare -A TT WT
-for m in native none track config4 c4-server c4-client config5 blocked; do
+for m in $MODES; do
     fresh_dbs
     case $m in
         config4|c4-*|config5|blocked)
@@ -195,7 +200,7 @@ echo "(transfer-s: curl's time_total, median; wall-s: the whole client command, 
 echo " x-native / x-none: against native and against valgrind --tool=none on both ends. Goal: config4 and"
 echo " config5 below TA-Salvia's best, 3.7x native. blocked: the protected file to untrusted c, time until curl is refused.)"
 [ -n "${TRAVEL:-}" ] && echo "config5: b's own store traces its copy to a's secret.bin [0, $((MB * 1000 * 1000))) (labels travelled): $TRAVEL"
-for m in native none track config4 c4-server c4-client config5 blocked; do
+for m in $MODES; do
     [ -s "$W/err.$m" ] && [ "$m" != blocked ] && { echo "stderr of curl in $m:"; sort -u "$W/err.$m" | head -5 | sed 's/^/    /'; }
 done
 exit 0
