@@ -131,7 +131,6 @@ static void read_acks(Int wait_ms)
 
 static void send_pending(void)
 {
-    read_acks(0);
     while (sentp < used && sock >= 0) {
         /* MSG_NOSIGNAL: a vanished agent must not kill the program. */
         SysRes r = ct_syscall(__NR_sendto, sock, (UWord)(buf + sentp), used - sentp,
@@ -145,6 +144,8 @@ static void send_pending(void)
     }
 }
 
+static UInt flushes;
+
 static void flush_buf(void)
 {
     if (broken && ct_opt.socket_path) {
@@ -155,7 +156,13 @@ static void flush_buf(void)
         if (broken) return;
     }
     send_pending();
-    read_acks(0);
+    /* Acknowledgements only give buffer room back (make_room reads them
+     * when it needs room) and answers have their own waits: reading them
+     * at every flush would cost an extra syscall per write of the program,
+     * so every 16th flush or once half the buffer waits for them.  The
+     * agent never blocks on them (it sends them MSG_DONTWAIT). */
+    if ((++flushes & 15) == 0 || sentp - head > BUFSZ / 2)
+        read_acks(0);
 }
 
 /* Room for len more bytes: reclaim acknowledged bytes; wait for the agent
