@@ -83,6 +83,24 @@ test_simdcopy() {
     row "$o" 0 1000 "$i" 0 1000 | expect_json simdcopy backward "$o"
 }
 
+test_bulkcopy() {
+    # glibc's copies and fills, which the engine does in bulk (preload/):
+    # overlapping memmoves both ways, a fill byte that carries a label, a
+    # constant fill, chained mempcpy
+    local i=$T/bulk.in o=$T/bulk.out k
+    gen "$i" 1000 11
+    run_prog bulkcopy "$o" bulkcopy "$i" OUT || return
+    {
+        row "$o" 0 100 "$i" 0 100
+        row "$o" 100 700 "$i" 0 600
+        row "$o" 700 900 "$i" 750 950
+        row "$o" 900 1000 "$i" 900 1000
+        for ((k = 1000; k < 1300; k++)); do row "$o" $k $((k + 1)) "$i" 5 6; done
+        row "$o" 1600 1800 "$i" 10 210
+        row "$o" 1800 2000 "$i" 500 700
+    } | expect_json bulkcopy backward "$o"
+}
+
 test_lookup() {
     local i=$T/lk.in o=$T/lk.out
     gen "$i" 300 3
@@ -207,6 +225,7 @@ test_chroot
 test_pwrite
 test_vecio
 test_constant
+test_bulkcopy
 test_forkcopy
 test_threadcopy
 test_bigread

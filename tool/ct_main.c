@@ -15,6 +15,7 @@
 #include "ct_objstate.h"
 #include "ct_shm.h"
 #include "ct_udptag.h"
+#include "ct_clreq_tool.h"
 #include "pub_tool_options.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_libcproc.h"
@@ -153,6 +154,7 @@ static void pre_clo_init(void)
     VG_(basic_tool_funcs)(post_clo_init, instrument, fini);
     VG_(needs_command_line_options)(process_opt, print_usage, print_debug_usage);
     VG_(needs_syscall_wrapper)(pre_syscall, post_syscall);
+    VG_(needs_client_requests)(ct_client_request);
 
     VG_(track_post_mem_write)(mem_written);
     VG_(track_new_mem_mmap)(mem_fresh);

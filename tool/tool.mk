@@ -11,7 +11,9 @@ TOOL_CFLAGS := -O2 -g -std=gnu11 $(WARN) -fno-stack-protector -fno-builtin -fno-
 	-fno-pie -fno-pic -fno-omit-frame-pointer -DVGA_amd64=1 -DVGO_linux=1 -DVGP_amd64_linux=1 \
 	-DVGPV_amd64_linux_vanilla=1 -I$(VG_INC) -Wno-unused-parameter
 
-all: $(TOOL_BIN) $(TOOL_DIR)/.links
+TOOL_PRELOAD := $(TOOL_DIR)/vgpreload_crosstag-amd64-linux.so
+
+all: $(TOOL_BIN) $(TOOL_PRELOAD) $(TOOL_DIR)/.links
 
 $(BUILD)/obj/tool/%.o: tool/%.c tool/*.h common/ct_wire.h
 	@mkdir -p $(dir $@)
@@ -23,6 +25,16 @@ $(TOOL_BIN): $(TOOL_OBJ)
 		-Wl,-Ttext-segment=0x58000000 -Wl,--build-id=none \
 		$(VG_LIBDIR)/libcoregrind-amd64-linux.a $(VG_LIBDIR)/libvex-amd64-linux.a \
 		$(VG_LIBDIR)/libgcc-sup-amd64-linux.a -lgcc
+
+# Code that runs inside the tracked program (glibc's copies replaced, see
+# preload/ct_copy_replace.c); Valgrind preloads vgpreload_<tool>-<arch>.so
+# from VALGRIND_LIB by itself.  Built as memcheck builds its own: no libc,
+# and no loop turned back into a call to memcpy.
+$(TOOL_PRELOAD): preload/ct_copy_replace.c common/ct_clreq.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g $(WARN) -fpic -shared -nostdlib -fno-builtin -fno-tree-loop-distribute-patterns \
+		-fno-stack-protector -Wno-unused-parameter -DVGA_amd64=1 -DVGO_linux=1 -DVGP_amd64_linux=1 -I$(VG_INC) \
+		-Wl,-z,now -o $@ $<
 
 # Valgrind looks for every support file (preloads, suppressions, xml) in
 # VALGRIND_LIB, so the folder links the stock ones next to our tool.

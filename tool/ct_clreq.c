@@ -1,0 +1,63 @@
+/* ct_clreq.c — requests from the preload library that runs inside the
+ * tracked program (preload/ct_copy_replace.c, common/ct_clreq.h). */
+#include "ct_tool.h"
+#include "ct_shadow.h"
+#include "ct_clreq_tool.h"
+#include "../common/ct_clreq.h"
+#include "pub_tool_aspacemgr.h"
+#include "pub_tool_vki.h"
+
+/* memmove for the program's memory, done by the tool: forward with
+ * `rep movsb` (fast on every CPU with ERMS; VG_(memmove) goes byte by
+ * byte), backward a word at a time when dst overlaps src from above. */
+static void move_bytes(UChar *d, const UChar *s, SizeT n)
+{
+    if (d <= s || d >= s + n) {
+        __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+        return;
+    }
+    d += n; s += n;
+    for (; n >= 8; n -= 8) { d -= 8; s -= 8; VG_(memcpy)(d, s, 8); }
+    while (n--) *--d = *--s;
+}
+
+Bool ct_client_request(ThreadId tid, UWord *arg, UWord *ret)
+{
+    (void)tid;
+    if (!VG_IS_TOOL_USERREQ('X', 'T', arg[0])) return False;
+    switch (arg[0]) {
+    case CT_REQ_MEMMOVE: {
+        Addr d = arg[1], s = arg[2];
+        SizeT n = arg[3];
+        *ret = 0;
+        /* Only memory the program may read (and write) as it is: anything
+         * else the program copies itself and meets the fault it would. */
+        if (n == 0 || d + n < d || s + n < s ||
+            !VG_(am_is_valid_for_client)(s, n, VKI_PROT_READ) ||
+            !VG_(am_is_valid_for_client)(d, n, VKI_PROT_READ | VKI_PROT_WRITE))
+            return True;
+        move_bytes((UChar *)d, (const UChar *)s, n);
+        sh_copy(s, d, n);           /* byte i of dst gets byte i of src's labels */
+        *ret = 1;
+        return True;
+    }
+    case CT_REQ_MEMSET: {
+        Addr d = arg[1], cp = arg[2];
+        SizeT n = arg[3];
+        *ret = 0;
+        if (n == 0 || d + n < d ||
+            !VG_(am_is_valid_for_client)(cp, 1, VKI_PROT_READ) ||
+            !VG_(am_is_valid_for_client)(d, n, VKI_PROT_READ | VKI_PROT_WRITE))
+            return True;
+        UChar c = *(const UChar *)cp;
+        UInt id = sh_get(cp);       /* the fill byte's labels, usually none */
+        UChar *p = (UChar *)d;
+        __asm__ volatile("rep stosb" : "+D"(p), "+c"(n) : "a"(c) : "memory");
+        sh_fill(d, arg[3], id);     /* id 0 clears only where labels were */
+        *ret = 1;
+        return True;
+    }
+    default:
+        return False;
+    }
+}
