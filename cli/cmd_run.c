@@ -163,7 +163,7 @@ static char **valgrind_argv(const char *valgrind, const struct run_opts *o, char
     size_t ncmd = 0;
     while (o->cmd[ncmd])
         ncmd++;
-    char **v = calloc(12 + (size_t)o->ntool_args + ncmd + 1, sizeof *v);
+    char **v = calloc(13 + (size_t)o->ntool_args + ncmd + 1, sizeof *v);
     if (!v)
         return NULL;
     size_t k = 0;
@@ -172,6 +172,11 @@ static char **valgrind_argv(const char *valgrind, const struct run_opts *o, char
     v[k++] = "-q";
     v[k++] = "--vgdb=no";
     v[k++] = "--trace-children=yes";
+    /* No superblock chasing: instrumented translations are large, and a
+     * chased block translates the callee again inside each caller.  Measured:
+     * a vsftpd session's start (all translation) 0.24 -> 0.21 s, gzip and
+     * base64 4% faster, sha256sum and sort unchanged. */
+    v[k++] = "--vex-guest-chase=no";
     for (int i = 0; ours[i]; i++)
         v[k++] = ours[i];
     for (int i = 0; i < o->ntool_args; i++)
