@@ -28,7 +28,7 @@
 # vsftpd runs as anonymous servers do (tests/ftp/vsftpd.sh).
 # Needs root.  Run by hand, not by the test suite.
 # Usage: sudo bash bench/bench_ftp.sh [SIZE_MB]   (default 100; REPS=N, default 3;
-#        MODES="native none ..." to choose rows)
+#        MODES="native none ..." to choose rows; RATE=1gbit to shape the link)
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(dirname "$here")
@@ -47,6 +47,10 @@ LIMIT=${BENCH_TIMEOUT:-1800}     # seconds per measured command: a hang guard
 # MODES: which rows, in order (also none-server / none-client: one end under
 # valgrind --tool=none, the other native, the baselines of c4-server/c4-client)
 MODES=${MODES:-native none track config4 c4-server c4-client config5 blocked}
+# RATE: shape a's egress (the data direction) to this rate with tc's token
+# bucket, e.g. RATE=1gbit for a gigabit LAN like TA-Salvia's testbed; empty:
+# the veth's own speed (several GB/s: every cost shows)
+RATE=${RATE:-}
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/crosstag-bench.XXXXXX") || exit 1
 export CTNET_ROOT=$W/ctnet LC_ALL=C
@@ -65,6 +69,10 @@ trap 'exit 130' INT TERM
 A=$("$CTNET" ip "$NET" a) B=$("$CTNET" ip "$NET" b)
 AD=$("$CTNET" dir "$NET" a)/data BD=$("$CTNET" dir "$NET" b)/data
 "$CT" bpf attach >/dev/null 2>&1 || echo "bench: note: crosstag bpf attach failed (streams get id 0)" >&2
+if [ -n "$RATE" ]; then
+    ip netns exec "$NET-a" tc qdisc replace dev eth0 root tbf rate "$RATE" burst 512kb latency 100ms ||
+        { echo "bench: cannot shape a's link to $RATE (tc)" >&2; exit 1; }
+fi
 
 mkdir -p "$AD/ftp/pub" "$AD/empty"
 "$PY" -c 'import random, sys; sys.stdout.buffer.write(random.Random(int(sys.argv[2])).randbytes(int(sys.argv[1])))' \
@@ -149,7 +157,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0)
 
 echo "crosstag FTP benchmark: test net $NET, vsftpd $(dpkg-query -W -f '${Version}' vsftpd 2>/dev/null) on a=$A,"
 echo "$(curl --version | head -1 | cut -d' ' -f1-2) on b=$B (trusted) and c (untrusted); $MB MB ($((MB * 1000 * 1000)) bytes), $REPS runs per mode (medians);"
-echo "$(nproc) cores, $(valgrind --version)"
+echo "$(nproc) cores, $(valgrind --version)${RATE:+; link a->b shaped to $RATE (tc tbf)}"
 echo
 printf '%-9s %10s %8s %9s %8s %9s %8s %9s  %s\n' mode transfer-s MB/s x-native x-none wall-s x-native x-none "sha256 equal"
 declare -A TT WT
