@@ -101,6 +101,17 @@ test_bulkcopy() {
     } | expect_json bulkcopy backward "$o"
 }
 
+test_memfuzz() {
+    # every length 0..300, overlaps both ways: the replacements must give
+    # glibc's bytes (the program checks itself against a reference)
+    local seed
+    for seed in 1 2; do
+        fresh_db
+        ctrun_ok "memfuzz-$seed" -- "$PROGS/memfuzz" $seed || return
+    done
+    pass memfuzz
+}
+
 test_lookup() {
     local i=$T/lk.in o=$T/lk.out
     gen "$i" 300 3
@@ -226,6 +237,7 @@ test_pwrite
 test_vecio
 test_constant
 test_bulkcopy
+test_memfuzz
 test_forkcopy
 test_threadcopy
 test_bigread

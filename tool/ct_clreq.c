@@ -17,7 +17,8 @@ static void move_bytes(UChar *d, const UChar *s, SizeT n)
         return;
     }
     d += n; s += n;
-    for (; n >= 8; n -= 8) { d -= 8; s -= 8; VG_(memcpy)(d, s, 8); }
+    /* through a register: the two may be closer than 8 bytes */
+    for (; n >= 8; n -= 8) { ULong w; d -= 8; s -= 8; VG_(memcpy)(&w, s, 8); VG_(memcpy)(d, &w, 8); }
     while (n--) *--d = *--s;
 }
 
