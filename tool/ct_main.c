@@ -19,8 +19,10 @@
 #include "pub_tool_options.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_libcproc.h"
+#include "pub_tool_transtab.h"
 
-struct ct_options ct_opt = { .addr_taint = True, .policy_mask = '*' };
+struct ct_options ct_opt = { .addr_taint = True, .policy_mask = '*', .elastic = True };
+Bool ct_tracking;
 
 extern IRSB *(*ct_instrument_fn)(VgCallbackClosure *, IRSB *, const VexGuestLayout *,
                                  const VexGuestExtents *, const VexArchInfo *, IRType, IRType);
@@ -28,7 +30,26 @@ extern IRSB *(*ct_instrument_fn)(VgCallbackClosure *, IRSB *, const VexGuestLayo
 static IRSB *instrument(VgCallbackClosure *c, IRSB *sb, const VexGuestLayout *l,
                         const VexGuestExtents *v, const VexArchInfo *a, IRType g, IRType h)
 {
+    if (!ct_tracking) return sb;          /* nothing labelled yet (ct_tool.h) */
     return ct_instrument_fn(c, sb, l, v, a, g, h);
+}
+
+/* The core's guard for discarding translations (m_transtab.c): it lets
+ * tools discard only inside client requests, where no translation is
+ * running.  A syscall's hook is such a place too: the core itself discards
+ * there (munmap, mprotect).  Exported by libcoregrind, not declared in the
+ * pub_tool headers. */
+extern Bool VG_(ok_to_discard_translations);
+
+void ct_tracking_begin(void)
+{
+    ct_tracking = True;
+    /* every block translated so far lacks label propagation: as callgrind
+     * does when it switches instrumentation on, drop them all */
+    Bool was = VG_(ok_to_discard_translations);
+    VG_(ok_to_discard_translations) = True;
+    VG_(discard_translations_safely)((Addr)0x1000, ~(SizeT)0xfff, "crosstag");
+    VG_(ok_to_discard_translations) = was;
 }
 
 static Bool process_opt(const HChar *arg)
@@ -41,6 +62,7 @@ static Bool process_opt(const HChar *arg)
     else if VG_STR_CLO(arg, "--ct-no-source", s) obj_add_source_rule(s, False);
     else if VG_BOOL_CLO(arg, "--ct-addr-taint", ct_opt.addr_taint) {}
     else if VG_BOOL_CLO(arg, "--ct-debug-addr", ct_opt.debug_addr) {}
+    else if VG_BOOL_CLO(arg, "--ct-elastic", ct_opt.elastic) {}
     else if VG_STR_CLO(arg, "--ct-policy", s) {
         ct_opt.policy = !VG_(strcmp)(s, "alert") ? CT_ACT_ALERT : !VG_(strcmp)(s, "mask") ? CT_ACT_MASK
                       : !VG_(strcmp)(s, "block") ? CT_ACT_BLOCK : CT_ACT_NONE;
@@ -67,7 +89,8 @@ static void print_usage(void)
 
 static void print_debug_usage(void)
 {
-    VG_(printf)("    --ct-debug-addr=yes|no    report each load given its address's labels [no]\n");
+    VG_(printf)("    --ct-debug-addr=yes|no    report each load given its address's labels [no]\n"
+                "    --ct-elastic=yes|no       run uninstrumented until the first label [yes]\n");
 }
 
 /* ---- events that make memory or registers hold new, clean values ---- */
@@ -129,6 +152,7 @@ static void child_after_fork(ThreadId tid) { (void)tid; em_child_after_fork(); }
 
 static void post_clo_init(void)
 {
+    if (!ct_opt.elastic) ct_tracking = True;
     sc_init();
     gc_thread_created(1);
     em_start();

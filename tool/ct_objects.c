@@ -27,6 +27,8 @@ static Bool under(const HChar *path, const HChar *dir)
     return VG_(strncmp)(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
 }
 
+extern const HChar *VG_(libdir);     /* the core's VALGRIND_LIB (m_main.c) */
+
 Bool obj_path_is_source(const HChar *path)
 {
     for (Int i = nrules - 1; i >= 0; i--)          /* the last matching rule decides */
@@ -34,6 +36,9 @@ Bool obj_path_is_source(const HChar *path)
     static const HChar *system_dirs[] = { "/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev" };
     for (UInt i = 0; i < sizeof system_dirs / sizeof *system_dirs; i++)
         if (under(path, system_dirs[i])) return False;
+    /* crosstag's own folder (VALGRIND_LIB): the loader reads our preload
+     * library from there into every program */
+    if (VG_(libdir) && VG_(libdir)[0] == '/' && under(path, VG_(libdir))) return False;
     return True;
 }
 

@@ -43,6 +43,7 @@ static void mark_shared(UInt handle)
 static void label_own(struct ct_obj *o, Addr a, ULong n, ULong off)
 {
     if (!o->is_source || n == 0) return;
+    ct_need_tracking();
     Bool coarse;
     UInt base = lab_alloc(o->handle, off, n, ct_now_ns(), &coarse);
     if (base == 0) return;

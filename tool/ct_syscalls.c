@@ -56,6 +56,7 @@ void sc_init(void)
 static void label_bytes(struct ct_obj *o, Addr buf, ULong n, ULong off)
 {
     if (!o->is_source || n == 0) return;
+    ct_need_tracking();
     Bool coarse;
     UInt base = lab_alloc(o->handle, off, n, ct_now_ns(), &coarse);
     static Bool warned;

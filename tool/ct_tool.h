@@ -31,8 +31,25 @@ struct ct_options {
     Bool debug_addr;            /* --ct-debug-addr: report address propagation */
     UInt policy;                /* --ct-policy: enum ct_action when the agent cannot answer; 0 off */
     UChar policy_mask;          /* --ct-policy-mask */
+    Bool elastic;               /* --ct-elastic (default yes): see ct_tracking */
 };
 extern struct ct_options ct_opt;
+
+/* ---- elastic instrumentation (ct_main.c) ----
+ * Until a process holds its first label no shadow can be anything but
+ * clean, so its blocks run as Valgrind's `none` tool runs them: not
+ * instrumented, translated three times cheaper.  The first label (a source
+ * read, a labelled mapping) discards every translation; from then on blocks
+ * are translated with label propagation.  A forked child keeps its
+ * parent's state; an exec'd program starts clean again.  Callers label
+ * right after ct_need_tracking(), inside a syscall's hook: no translated
+ * code is running. */
+extern Bool ct_tracking;
+void ct_tracking_begin(void);
+static inline void ct_need_tracking(void)
+{
+    if (__builtin_expect(!ct_tracking, 0)) ct_tracking_begin();
+}
 
 /* ---- raw syscalls (ct_sys.c): the core exports VG_(do_syscall) ---- */
 SysRes ct_syscall(UWord nr, UWord a1, UWord a2, UWord a3, UWord a4, UWord a5, UWord a6);
