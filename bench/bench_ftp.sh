@@ -25,7 +25,8 @@
 # which under Valgrind alone is ~0.7 s) and of the whole client command's
 # wall time, MB/s on the transfer time, ratios, and whether every received
 # file's sha256 equals the original's.
-# vsftpd runs as anonymous servers do (tests/ftp/vsftpd.sh).
+# vsftpd runs as anonymous servers do (tests/ftp/vsftpd.sh), under crosstag
+# with --no-elastic, as README recommends for servers forking per connection.
 # Needs root.  Run by hand, not by the test suite.
 # Usage: sudo bash bench/bench_ftp.sh [SIZE_MB]   (default 100; REPS=N, default 3;
 #        MODES="native none ..." to choose rows; RATE=1gbit to shape the link)
@@ -94,19 +95,23 @@ path = $BD/*
 EOF
 
 now() { date +%s.%N; }
+# vsftpd forks a child per connection: run as README recommends for such
+# servers (--no-elastic: children inherit instrumented code)
+noel() { [ "$1" = server ] && echo --no-elastic; }
 # wrap MODE server|client -> the command prefix of that end in that mode
 # (run on the host: CROSSTAG_DB is the host's)
 wrap() {
     case $1-$2 in
         c4-server-client|c4-client-server|none-server-client|none-client-server) return ;;
+        c4-server-server) echo "$CT" run -q --no-elastic --policy "$POL" -- ; return ;;
         c4-*) echo "$CT" run -q --policy "$POL" -- ; return ;;
         none-*) echo valgrind -q --tool=none --vgdb=no --trace-children=yes ; return ;;
     esac
     case $1 in
         native) ;;
         none) echo valgrind -q --tool=none --vgdb=no --trace-children=yes ;;
-        track) echo "$CT" run -q -- ;;
-        config4|config5|blocked) echo "$CT" run -q --policy "$POL" -- ;;
+        track) echo "$CT" run -q $(noel "$2") -- ;;
+        config4|config5|blocked) echo "$CT" run -q $(noel "$2") --policy "$POL" -- ;;
     esac
 }
 listening() { [ -n "$(ss -N "$NET-a" -ltnH 'sport = :21')" ]; }

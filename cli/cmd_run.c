@@ -27,7 +27,7 @@
 
 struct run_opts {
     const char *db, *host, *policy;
-    int quiet, no_addr_taint;
+    int quiet, no_addr_taint, no_elastic;
     char **tool_args;          /* --ct-source=G / --ct-no-source=G, command-line order */
     int ntool_args;
     char **cmd;                /* NULL-terminated */
@@ -50,6 +50,9 @@ static void run_usage(FILE *out)
           "                     files outside /usr /lib /lib64 /etc /proc /sys /dev are\n"
           "                     sources.  '*' also matches '/'.\n"
           "  --no-addr-taint    do not follow data through memory addresses (table lookups)\n"
+          "  --no-elastic       instrument every process from its start, not from its first\n"
+          "                     label: for servers forking a child per connection, whose\n"
+          "                     children then inherit instrumented code (README: Performance)\n"
           "  --host NAME        record under host NAME (default: $CROSSTAG_HOST, else the\n"
           "                     system's host name)\n"
           "  --policy FILE      enforce the leak-prevention policy FILE (README: Leak\n"
@@ -122,6 +125,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
             o->quiet = 1;
         else if (strcmp(a, "--no-addr-taint") == 0)
             o->no_addr_taint = 1;
+        else if (strcmp(a, "--no-elastic") == 0)
+            o->no_elastic = 1;
         else if ((v = opt_value(argc, argv, &i, "--db", &missing)))
             o->db = v;
         else if ((v = opt_value(argc, argv, &i, "--host", &missing)))
@@ -163,7 +168,7 @@ static char **valgrind_argv(const char *valgrind, const struct run_opts *o, char
     size_t ncmd = 0;
     while (o->cmd[ncmd])
         ncmd++;
-    char **v = calloc(13 + (size_t)o->ntool_args + ncmd + 1, sizeof *v);
+    char **v = calloc(14 + (size_t)o->ntool_args + ncmd + 1, sizeof *v);
     if (!v)
         return NULL;
     size_t k = 0;
@@ -183,6 +188,8 @@ static char **valgrind_argv(const char *valgrind, const struct run_opts *o, char
         v[k++] = o->tool_args[i];
     if (o->no_addr_taint)
         v[k++] = "--ct-addr-taint=no";
+    if (o->no_elastic)
+        v[k++] = "--ct-elastic=no";
     v[k++] = "--";
     for (size_t i = 0; i < ncmd; i++)
         v[k++] = o->cmd[i];

@@ -34,6 +34,12 @@ test_copy() {
     run_prog copy "$o" copy "$IN" OUT || return
     row "$o" 0 $N "$IN" 0 $N | expect_json copy backward "$o"
     row "$o" 0 $N "$IN" 0 $N | expect_json copy-forward forward "$IN"
+    # instrumented from the start (--no-elastic): the same answer
+    local o2=$T/copy2.out
+    fresh_db
+    ctrun_ok copy-no-elastic --no-elastic -- "$PROGS/copy" "$IN" "$o2" || return
+    same_file copy-no-elastic "$IN" "$o2" || return
+    row "$o2" 0 $N "$IN" 0 $N | expect_json copy-no-elastic backward "$o2"
 }
 
 test_reverse() {
