@@ -123,62 +123,113 @@ static void label_iov(struct ct_obj *o, const struct vki_iovec *iov, ULong cnt, 
 
 /* ---------------- sinks ---------------- */
 
+/* Run finders over ids in place (4 at a time: a sink walks every byte a
+ * program writes out).  Each returns the first j in (i, k) where the run
+ * that starts at i ends, or k. */
+typedef UInt v4u __attribute__((vector_size(16), aligned(4)));
+typedef char v16c __attribute__((vector_size(16)));
+
+static inline UInt v4_all_equal(v4u a, v4u b)
+{
+    return (UInt)__builtin_ia32_pmovmskb128((v16c)(a == b)) == 0xffff;
+}
+
+/* ids[i], ids[i]+1, ids[i]+2, ... */
+static ULong run_linear(const UInt *ids, ULong i, ULong k)
+{
+    UInt id = ids[i];
+    ULong j = i + 1;
+    if (j + 4 <= k) {
+        v4u want = { id + 1, id + 2, id + 3, id + 4 }, four = { 4, 4, 4, 4 };
+        for (; j + 4 <= k && v4_all_equal(*(const v4u *)(ids + j), want); j += 4) want += four;
+    }
+    while (j < k && ids[j] == id + (UInt)(j - i)) j++;
+    return j;
+}
+
+/* ids[i] repeated */
+static ULong run_same(const UInt *ids, ULong i, ULong k)
+{
+    UInt id = ids[i];
+    ULong j = i + 1;
+    if (j + 4 <= k) {
+        v4u want = { id, id, id, id };
+        while (j + 4 <= k && v4_all_equal(*(const v4u *)(ids + j), want)) j += 4;
+    }
+    while (j < k && ids[j] == id) j++;
+    return j;
+}
+
+/* The source runs of one stretch of ids (bytes rel.. of the buffer). */
+static void walk_ids(const UInt *ids, ULong k, ULong rel, UInt skip_handle, sink_fn fn, void *ctx)
+{
+    ULong i = 0;
+    while (i < k) {
+        UInt id = ids[i];
+        if (id == 0) {
+            i = run_same(ids, i, k);
+            continue;
+        }
+        ULong j;
+        if (!lab_is_set(id)) {
+            const struct lab_chunk *c = lab_chunk_of(id);
+            if (!c) { i++; continue; }
+            if (c->coarse) {
+                j = run_same(ids, i, k);
+                if (c->handle != skip_handle)
+                    fn(ctx, rel + i, j - i, c->handle, c->off, c->coarse_len, CT_MODE_ALL,
+                       shm_read_time(c));
+            } else {
+                /* a run never leaves its chunk (the next ids may be another read's) */
+                ULong lim = k, left = c->base + c->len - id;
+                if (lim - i > left) lim = i + left;
+                j = run_linear(ids, i, lim);
+                if (c->handle != skip_handle)
+                    fn(ctx, rel + i, j - i, c->handle, c->off + (id - c->base), j - i,
+                       CT_MODE_ALIGNED, shm_read_time(c));
+            }
+        } else {
+            j = run_same(ids, i, k);
+            UInt nr, tmp[2];
+            const UInt *r = lab_ranges(id, &nr, tmp);
+            for (UInt q = 0; q < nr; q++) {
+                UInt l = r[2 * q];
+                while (l < r[2 * q + 1]) {
+                    const struct lab_chunk *c = lab_chunk_of(l);
+                    if (!c) { l++; continue; }
+                    UInt cend = c->base + c->len, hi = r[2 * q + 1] < cend ? r[2 * q + 1] : cend;
+                    if (c->handle != skip_handle) {
+                        if (c->coarse)
+                            fn(ctx, rel + i, j - i, c->handle, c->off, c->coarse_len, CT_MODE_ALL,
+                               shm_read_time(c));
+                        else
+                            fn(ctx, rel + i, j - i, c->handle, c->off + (l - c->base), hi - l,
+                               CT_MODE_ALL, shm_read_time(c));
+                    }
+                    l = hi;
+                }
+            }
+        }
+        i = j;
+    }
+}
+
 /* The source runs of n bytes at buf: runs of consecutive direct labels
  * are aligned runs; a byte carrying a set gives "all" runs from each range
  * of the set.  fn gets each with its offset in the buffer.  skip_handle (a
  * shared mapping's own file) drops bytes that merely came from where they
  * go.  Flows (sink_bytes_skip) and policy questions (ct_policy.c) both
- * walk the bytes this way. */
+ * walk the bytes this way, reading the shadow in place, one secondary at a
+ * time (a run split where a secondary ends is joined again by the record
+ * stream, which merges adjacent aligned flows). */
 void sink_walk(Addr buf, ULong n, UInt skip_handle, sink_fn fn, void *ctx)
 {
-    UInt ids[4096];
     ULong done = 0;
     while (done < n) {
-        ULong k = n - done < 4096 ? n - done : 4096, i = 0;
-        sh_get_range(buf + done, k, ids);
-        while (i < k) {
-            UInt id = ids[i];
-            ULong j = i + 1;
-            if (id == 0) { i++; continue; }
-            if (!lab_is_set(id)) {
-                const struct lab_chunk *c = lab_chunk_of(id);
-                if (!c) { i++; continue; }
-                if (c->coarse) {
-                    while (j < k && ids[j] == id) j++;
-                    if (c->handle != skip_handle)
-                        fn(ctx, done + i, j - i, c->handle, c->off, c->coarse_len, CT_MODE_ALL,
-                           shm_read_time(c));
-                } else {
-                    UInt end = c->base + c->len;
-                    while (j < k && ids[j] == id + (j - i) && id + (j - i) < end) j++;
-                    if (c->handle != skip_handle)
-                        fn(ctx, done + i, j - i, c->handle, c->off + (id - c->base), j - i,
-                           CT_MODE_ALIGNED, shm_read_time(c));
-                }
-            } else {
-                while (j < k && ids[j] == id) j++;
-                UInt nr, tmp[2];
-                const UInt *r = lab_ranges(id, &nr, tmp);
-                for (UInt q = 0; q < nr; q++) {
-                    UInt l = r[2 * q];
-                    while (l < r[2 * q + 1]) {
-                        const struct lab_chunk *c = lab_chunk_of(l);
-                        if (!c) { l++; continue; }
-                        UInt cend = c->base + c->len, hi = r[2 * q + 1] < cend ? r[2 * q + 1] : cend;
-                        if (c->handle != skip_handle) {
-                            if (c->coarse)
-                                fn(ctx, done + i, j - i, c->handle, c->off, c->coarse_len, CT_MODE_ALL,
-                                   shm_read_time(c));
-                            else
-                                fn(ctx, done + i, j - i, c->handle, c->off + (l - c->base), hi - l,
-                                   CT_MODE_ALL, shm_read_time(c));
-                        }
-                        l = hi;
-                    }
-                }
-            }
-            i = j;
-        }
+        Addr a = buf + done;
+        ULong room = SH_SEC_SIZE - (a & SH_SEC_MASK), k = n - done < room ? n - done : room;
+        const UInt *sec = sh_sec_of(a);
+        if (sec) walk_ids(sec + (a & SH_SEC_MASK), k, done, skip_handle, fn, ctx);
         done += k;
     }
 }
