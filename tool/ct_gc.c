@@ -2,7 +2,7 @@
  *
  * Computations on labelled data make new sets all the time (a compressor's
  * bit buffer is a new union after every symbol) while few stay referenced.
- * When the tables pass a threshold, at the next syscall we mark the ids held
+ * When the tables pass a threshold, at the next syscall or timeslice we mark the ids held
  * by shadow memory and by every live thread's shadow registers, compact the
  * tables and rewrite those ids.  The next threshold is twice what survived,
  * so the cost is amortised over the work that made the garbage.
@@ -81,4 +81,3 @@ void gc_maybe(void)
     lab_gc_end();
 }
 
-void ct_h_gc(void) { gc_maybe(); }

@@ -21,14 +21,12 @@ static inline UInt mix32(UInt h)
     return h;
 }
 
-/* Collection (ct_gc.c) is wanted once the tables pass gc_threshold; the
- * flag is what translated code tests at the start of every block. */
+/* Collection (ct_gc.c) is wanted once the tables pass gc_threshold; it
+ * runs at the next syscall or timeslice. */
 #define GC_MIN (1 << 16)
 static ULong gc_threshold = GC_MIN;     /* small tables stay in cache */
-UInt lab_gc_flag;
 UInt lab_gc_epoch;
 static ULong nsets, nvecs;
-#define GC_CHECK() do { if (nsets + nvecs > gc_threshold) lab_gc_flag = 1; } while (0)
 
 /* ================= direct labels ================= */
 
@@ -157,7 +155,6 @@ static UInt set_intern(const UInt *r, UInt n)
     stab[i].idx1 = (UInt)(nsets + 1);
     stab[i].hash = h;
     nsets++;
-    GC_CHECK();
     return CT_SET_BASE + (UInt)(nsets - 1);
 }
 
@@ -283,7 +280,6 @@ UInt vec_intern(const UInt *ids, UInt n)
     vtab[i].idx1 = (UInt)(nvecs + 1);
     vtab[i].hash = h;
     nvecs++;
-    GC_CHECK();
     return (UInt)nvecs;
 }
 
@@ -467,6 +463,5 @@ void lab_gc_end(void)
      * at least one set or vector per 32 shadow ids. */
     ULong scan = sh_bytes_allocated() / sizeof(UInt) / 32;
     if (gc_threshold < live + scan) gc_threshold = live + scan;
-    lab_gc_flag = 0;
     lab_gc_epoch++;
 }

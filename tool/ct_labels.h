@@ -102,7 +102,6 @@ const UInt *sw_vec(SW w, UInt *n);            /* the ids of a VEC or LOC word */
 
 /* ---- garbage collection (ct_gc.c) ---- */
 Bool lab_gc_wanted(void);
-extern UInt lab_gc_flag;      /* non-zero: lab_gc_wanted() (tested inline) */
 extern UInt lab_gc_epoch;     /* collections so far: ids keep their meaning between two */
 /* Rebuild set and vector tables keeping only ids `live` marks; remap gives
  * the new id of a kept one.  Used only by ct_gc.c. */

@@ -129,6 +129,12 @@ static void reg_written(CorePart part, ThreadId tid, PtrdiffT off, SizeT size)
 
 static void thread_created(ThreadId parent, ThreadId child) { (void)parent; gc_thread_created(child); }
 
+/* Collection points: every syscall, and every time the scheduler resumes a
+ * thread (at least every timeslice of ~100000 blocks, so a loop that never
+ * makes a syscall is collected too).  There every shadow lives in the
+ * guest state or in memory; no block needs a check of its own. */
+static void resume_client(ThreadId tid, ULong blocks) { (void)tid; (void)blocks; gc_maybe(); }
+
 static void pre_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
 {
     gc_maybe();
@@ -189,6 +195,7 @@ static void pre_clo_init(void)
     VG_(track_post_reg_write)(reg_written);
     VG_(track_pre_thread_ll_create)(thread_created);
     VG_(track_pre_thread_ll_exit)(gc_thread_exited);
+    VG_(track_start_client_code)(resume_client);
     VG_(atfork)(before_fork, NULL, child_after_fork);
 }
 

@@ -1338,23 +1338,6 @@ static IRSB *ct_instrument(VgCallbackClosure *closure, IRSB *in,
     e.nuses = VG_(calloc)("ct.nuses", e.ntmap + 1, sizeof(Int));
     count_uses(&e, in);
 
-    /* Collection point: at block entry every shadow lives in the guest
-     * state or memory.  The call may rewrite shadow registers, so it says so. */
-    {
-        IRTemp f = newIRTemp(e.sb->tyenv, Ity_I32), g = newIRTemp(e.sb->tyenv, Ity_I1);
-        stmt(&e, IRStmt_WrTmp(f, IRExpr_Load(Iend_LE, Ity_I32, mkU64((ULong)(Addr)&lab_gc_flag))));
-        stmt(&e, IRStmt_WrTmp(g, IRExpr_Binop(Iop_CmpNE32, IRExpr_RdTmp(f), IRExpr_Const(IRConst_U32(0)))));
-        IRDirty *d = unsafeIRDirty_0_N(0, "ct_h_gc", VG_(fnptr_to_fnentry)((void *)ct_h_gc), mkIRExprVec_0());
-        d->guard = IRExpr_RdTmp(g);
-        d->nFxState = 1;
-        d->fxState[0].fx = Ifx_Modify;
-        d->fxState[0].offset = e.soff;
-        d->fxState[0].size = layout->total_sizeB;
-        d->fxState[0].nRepeats = 0;
-        d->fxState[0].repeatLen = 0;
-        stmt(&e, IRStmt_Dirty(d));
-    }
-
     for (Int i = 0; i < in->stmts_used; i++) {
         IRStmt *st = in->stmts[i];
         switch (st->tag) {
