@@ -107,6 +107,24 @@ test_bulkcopy() {
     } | expect_json bulkcopy backward "$o"
 }
 
+test_bigbuf() {
+    # whole shadow secondaries filled by one read are kept as one word:
+    # written out, stored into, moved from and copied, exactly as before
+    local i=$T/bb.in o1=$T/bb.out1 o2=$T/bb.out2
+    gen "$i" 300000 13
+    fresh_db
+    rm -f "$o1" "$o2"
+    ctrun_ok bigbuf -- "$PROGS/bigbuf" "$i" "$o1" "$o2" || return
+    cmp -s <(head -c 300000 "$i") "$o1" || { fail bigbuf "OUT1 differs from IN"; return; }
+    row "$o1" 0 300000 "$i" 0 300000 | expect_json bigbuf-out1 backward "$o1" || return
+    {
+        row "$o2" 0 100000 "$i" 0 100000
+        row "$o2" 100001 200000 "$i" 100001 200000
+        row "$o2" 200000 270000 "$i" 10000 80000
+        row "$o2" 270000 300000 "$i" 270000 300000
+    } | expect_json bigbuf-out2 backward "$o2"
+}
+
 test_memfuzz() {
     # every length 0..300, overlaps both ways: the replacements must give
     # glibc's bytes (the program checks itself against a reference)
@@ -244,6 +262,7 @@ test_vecio
 test_constant
 test_bulkcopy
 test_memfuzz
+test_bigbuf
 test_forkcopy
 test_threadcopy
 test_bigread

@@ -20,9 +20,13 @@ SW ct_h_load(Addr a, UWord size)
         /* Within one secondary (all but unaligned loads across a 64 KB
          * boundary): one lookup, then the common words in the order they
          * come up in computing code: uniform (or clean), then linear. */
-        const UInt *s = sh_sec_of(a);
-        if (!s) { STAT(ST_LOAD_NOSEC); return 0; }
-        const UInt *p = s + (a & SH_SEC_MASK);
+        UWord r = sh_sec_raw(a);
+        if (!r) { STAT(ST_LOAD_NOSEC); return 0; }
+        if (SH_LINEAR(r)) {                   /* a run read whole: computed, not read */
+            UInt first = SH_LINEAR_FIRST(r) + (UInt)(a & SH_SEC_MASK);
+            return size == 1 ? first : sw_make(SW_LIN, 0, first);
+        }
+        const UInt *p = (const UInt *)r + (a & SH_SEC_MASK);
         UInt first = p[0];
         UWord i;
         /* one byte is always a uniform word (the canonical form the

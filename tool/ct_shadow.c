@@ -6,6 +6,7 @@
  * fills are written 4 ids per 16-byte store (the tool is built without the
  * vectoriser's help: -fno-builtin, no libc). */
 #include "ct_shadow.h"
+#include "ct_labels.h"
 #include "pub_tool_aspacemgr.h"
 
 /* 4 ids; aligned(4): unaligned 16-byte loads and stores (movdqu) */
@@ -19,28 +20,52 @@ static inline void ids_copy(UInt *d, const UInt *s, SizeT n)
 
 static inline void ids_linear(UInt *p, SizeT n, UInt base)
 {
-    SizeT j = 0;
-    if (n >= 4) {
-        v4u v = { base, base + 1, base + 2, base + 3 }, four = { 4, 4, 4, 4 };
-        for (; j + 4 <= n; j += 4, v += four) *(v4u *)(p + j) = v;
-    }
+    SizeT m = n & ~(SizeT)3, j;
+    v4u v = { base, base + 1, base + 2, base + 3 }, four = { 4, 4, 4, 4 };
+    for (j = 0; j < m; j += 4, v += four) *(v4u *)(p + j) = v;
     for (; j < n; j++) p[j] = base + (UInt)j;
 }
 
 static inline void ids_fill(UInt *p, SizeT n, UInt id)
 {
-    SizeT j = 0;
-    if (n >= 4) {
-        v4u v = { id, id, id, id };
-        for (; j + 4 <= n; j += 4) *(v4u *)(p + j) = v;
-    }
+    SizeT m = n & ~(SizeT)3, j;
+    v4u v = { id, id, id, id };
+    for (j = 0; j < m; j += 4) *(v4u *)(p + j) = v;
     for (; j < n; j++) p[j] = id;
 }
 
 sh_sec *sh_l1[1 << 16];
-static ULong sh_nsec;
+static ULong sh_nsec;                 /* arrays in use */
 
-UInt *sh_sec_make(Addr a)
+/* Arrays a linear word replaced, for reuse (shadow memory is never
+ * returned to the system). */
+static UInt **spare;
+static Int nspare, capspare;
+
+/* A new array; zeroed when asked (fresh shadow memory comes zeroed, a
+ * reused one does not). */
+static UInt *alloc_sec(Bool zero)
+{
+    sh_nsec++;
+    if (nspare > 0) {
+        UInt *s = spare[--nspare];
+        if (zero) VG_(memset)(s, 0, SH_SEC_SIZE * sizeof(UInt));
+        return s;
+    }
+    UInt *s = VG_(am_shadow_alloc)(SH_SEC_SIZE * sizeof(UInt));
+    if (!s) VG_(out_of_memory_NORETURN)("crosstag: shadow memory", SH_SEC_SIZE * sizeof(UInt));
+    return s;
+}
+
+static void free_sec(UInt *s)
+{
+    sh_nsec--;
+    spare = ct_grow(spare, &capspare, nspare, sizeof *spare, "ct.spare");
+    spare[nspare++] = s;
+}
+
+/* The L2 slot for address a, the L2 table made if missing. */
+static sh_sec *slot_of(Addr a)
 {
     if (a >> 48) return NULL;
     sh_sec *l2 = sh_l1[a >> 32];
@@ -50,13 +75,28 @@ UInt *sh_sec_make(Addr a)
         if (!l2) VG_(out_of_memory_NORETURN)("crosstag: shadow L2", sizeof(sh_sec) << 16);
         sh_l1[a >> 32] = l2;
     }
-    UWord i = (a >> SH_SEC_BITS) & 0xffff;
-    if (!l2[i]) {
-        l2[i] = VG_(am_shadow_alloc)(SH_SEC_SIZE * sizeof(UInt));
-        if (!l2[i]) VG_(out_of_memory_NORETURN)("crosstag: shadow memory", SH_SEC_SIZE * sizeof(UInt));
-        sh_nsec++;
-    }
-    return l2[i];
+    return &l2[(a >> SH_SEC_BITS) & 0xffff];
+}
+
+UInt *sh_sec_expand(Addr a)
+{
+    sh_sec *slot = slot_of(a);
+    UWord r = (UWord)*slot;
+    if (!SH_LINEAR(r)) return (UInt *)r;
+    UInt *s = alloc_sec(False);
+    ids_linear(s, SH_SEC_SIZE, SH_LINEAR_FIRST(r));
+    *slot = s;
+    return s;
+}
+
+UInt *sh_sec_make(Addr a)
+{
+    sh_sec *slot = slot_of(a);
+    if (!slot) return NULL;
+    UWord r = (UWord)*slot;
+    if (SH_LINEAR(r)) return sh_sec_expand(a);
+    if (!r) *slot = alloc_sec(True);
+    return *slot;
 }
 
 void sh_set(Addr a, UInt id)
@@ -74,9 +114,10 @@ void sh_get_range(Addr a, SizeT n, UInt *out)
 {
     while (n) {
         SizeT k = SH_STEP(a, n);
-        UInt *s = sh_sec_of(a);
-        if (s) ids_copy(out, s + (a & SH_SEC_MASK), k);
-        else   VG_(memset)(out, 0, k * sizeof(UInt));
+        UWord r = sh_sec_raw(a);
+        if (SH_LINEAR(r)) ids_linear(out, k, SH_LINEAR_FIRST(r) + (UInt)(a & SH_SEC_MASK));
+        else if (r)       ids_copy(out, (const UInt *)r + (a & SH_SEC_MASK), k);
+        else              VG_(memset)(out, 0, k * sizeof(UInt));
         a += k; n -= k; out += k;
     }
 }
@@ -99,6 +140,15 @@ void sh_fill(Addr a, SizeT n, UInt id)
 {
     while (n) {
         SizeT k = SH_STEP(a, n);
+        if (id == 0 && k == SH_SEC_SIZE) {
+            /* a whole secondary cleared: it goes (an array kept for reuse) */
+            sh_sec *slot = slot_of(a);
+            UWord r = slot ? (UWord)*slot : 0;
+            if (r && !SH_LINEAR(r)) free_sec((UInt *)r);
+            if (slot) *slot = NULL;
+            a += k; n -= k;
+            continue;
+        }
         UInt *s = id ? sh_sec_make(a) : sh_sec_of(a);
         if (s) {
             UInt *p = s + (a & SH_SEC_MASK);
@@ -113,6 +163,17 @@ void sh_linear(Addr a, SizeT n, UInt base)
 {
     while (n) {
         SizeT k = SH_STEP(a, n);
+        if (k == SH_SEC_SIZE && base != 0 && base < CT_SET_BASE - SH_SEC_SIZE) {
+            /* the whole secondary is one run: one word (ct_shadow.h) */
+            sh_sec *slot = slot_of(a);
+            if (slot) {
+                UWord r = (UWord)*slot;
+                if (r && !SH_LINEAR(r)) free_sec((UInt *)r);
+                *slot = (sh_sec)(((UWord)base << 1) | 1);
+                a += k; n -= k; base += (UInt)k;
+                continue;
+            }
+        }
         UInt *s = sh_sec_make(a);
         if (s) ids_linear(s + (a & SH_SEC_MASK), k, base);
         a += k; n -= k; base += (UInt)k;
@@ -137,10 +198,12 @@ void sh_copy(Addr from, Addr to, SizeT n)
      * destination below the source, overlapping or not) */
     while (n) {
         SizeT k = SH_STEP(from, n), k2 = SH_STEP(to, k);
-        const UInt *s = sh_sec_of(from);
-        if (s) {
+        UWord r = sh_sec_raw(from);
+        if (SH_LINEAR(r)) {
+            sh_linear(to, k2, SH_LINEAR_FIRST(r) + (UInt)(from & SH_SEC_MASK));
+        } else if (r) {
             UInt *d = sh_sec_make(to);
-            if (d) ids_copy(d + (to & SH_SEC_MASK), s + (from & SH_SEC_MASK), k2);
+            if (d) ids_copy(d + (to & SH_SEC_MASK), (const UInt *)r + (from & SH_SEC_MASK), k2);
         } else {
             sh_fill(to, k2, 0);           /* clean source: clears, allocates nothing */
         }
@@ -152,9 +215,10 @@ Bool sh_any(Addr a, SizeT n)
 {
     while (n) {
         SizeT k = SH_STEP(a, n), j;
-        UInt *s = sh_sec_of(a);
-        if (s) {
-            UInt *p = s + (a & SH_SEC_MASK);
+        UWord r = sh_sec_raw(a);
+        if (SH_LINEAR(r)) return True;
+        if (r) {
+            const UInt *p = (const UInt *)r + (a & SH_SEC_MASK);
             for (j = 0; j < k; j++) if (p[j]) return True;
         }
         a += k; n -= k;
@@ -168,7 +232,7 @@ void sh_foreach_sec(void (*fn)(UInt *ids, SizeT n, void *ctx), void *ctx)
         sh_sec *l2 = sh_l1[i];
         if (!l2) continue;
         for (UWord j = 0; j < (1 << 16); j++)
-            if (l2[j]) fn(l2[j], SH_SEC_SIZE, ctx);
+            if (l2[j] && !SH_LINEAR((UWord)l2[j])) fn(l2[j], SH_SEC_SIZE, ctx);
     }
 }
 

@@ -7,6 +7,13 @@
  * labelled data pay no memory, and a load from an unshadowed area costs two
  * table lookups.  Layout (user space is 48 bits):
  *    L1[a >> 32]  ->  L2[(a >> 16) & 0xffff]  ->  secondary[a & 0xffff]
+ *
+ * A secondary whose 64 KB a source read filled as one run (byte i has id
+ * first+i: a large read, a received stream) is kept as one tagged word in
+ * its L2 slot, (first << 1) | 1, until something writes into it: a file
+ * read whole costs no shadow memory and its loads and sink walks compute
+ * their ids instead of reading them.  Readers that can use the word read
+ * sh_sec_raw(); sh_sec_of() and every writer turn it into an array first.
  */
 #ifndef CT_SHADOW_H
 #define CT_SHADOW_H
@@ -16,24 +23,39 @@
 #define SH_SEC_SIZE  (1UL << SH_SEC_BITS)
 #define SH_SEC_MASK  (SH_SEC_SIZE - 1)
 
-typedef UInt *sh_sec;            /* SH_SEC_SIZE ids */
+typedef UInt *sh_sec;            /* SH_SEC_SIZE ids, or a tagged linear word */
 extern sh_sec *sh_l1[1 << 16];   /* NULL or an L2 table of 65536 secondaries */
 
-/* The secondary holding address a, or NULL when nothing there was ever
- * labelled.  Spelled out inline: it is on every load and store. */
+/* The L2 slot of address a: 0 (nothing ever labelled there), an array of
+ * ids, or a linear word (SH_LINEAR).  Spelled out inline: it is on every
+ * load and store. */
+static inline UWord sh_sec_raw(Addr a)
+{
+    if (UNLIKELY(a >> 48)) return 0;
+    sh_sec *l2 = sh_l1[a >> 32];
+    if (LIKELY(l2 == NULL)) return 0;
+    return (UWord)l2[(a >> SH_SEC_BITS) & 0xffff];
+}
+#define SH_LINEAR(raw)       ((raw) & 1)
+#define SH_LINEAR_FIRST(raw) ((UInt)((raw) >> 1))    /* the id of the secondary's byte 0 */
+
+UInt *sh_sec_expand(Addr a);                   /* a linear secondary made an array */
+
+/* The array of ids holding address a, or NULL when nothing there was ever
+ * labelled (a linear secondary is expanded). */
 static inline UInt *sh_sec_of(Addr a)
 {
-    if (UNLIKELY(a >> 48)) return NULL;
-    sh_sec *l2 = sh_l1[a >> 32];
-    if (LIKELY(l2 == NULL)) return NULL;
-    return l2[(a >> SH_SEC_BITS) & 0xffff];
+    UWord r = sh_sec_raw(a);
+    if (UNLIKELY(SH_LINEAR(r))) return sh_sec_expand(a);
+    return (UInt *)r;
 }
 
 UInt *sh_sec_make(Addr a);                     /* allocate if missing (NULL above 48 bits) */
 static inline UInt sh_get(Addr a)
 {
-    UInt *s = sh_sec_of(a);
-    return s ? s[a & SH_SEC_MASK] : 0;
+    UWord r = sh_sec_raw(a);
+    if (SH_LINEAR(r)) return SH_LINEAR_FIRST(r) + (UInt)(a & SH_SEC_MASK);
+    return r ? ((const UInt *)r)[a & SH_SEC_MASK] : 0;
 }
 void sh_set(Addr a, UInt id);
 void sh_get_range(Addr a, SizeT n, UInt *out);   /* out[0..n) */
@@ -43,7 +65,8 @@ void sh_linear(Addr a, SizeT n, UInt base);      /* byte i gets base+i */
 void sh_copy(Addr from, Addr to, SizeT n);       /* memmove semantics */
 Bool sh_any(Addr a, SizeT n);                    /* some byte labelled? */
 
-/* Visit every allocated secondary (garbage collection rewrites ids). */
+/* Visit every array secondary (garbage collection rewrites set ids; a
+ * linear one holds direct labels only). */
 void sh_foreach_sec(void (*fn)(UInt *ids, SizeT n, void *ctx), void *ctx);
 ULong sh_bytes_allocated(void);
 

@@ -214,6 +214,30 @@ static void walk_ids(const UInt *ids, ULong k, ULong rel, UInt skip_handle, sink
     }
 }
 
+/* The runs of k bytes whose ids are first, first+1, ...: one aligned run
+ * per chunk (read) they fall in. */
+static void walk_linear(UInt first, ULong k, ULong rel, UInt skip_handle, sink_fn fn, void *ctx)
+{
+    ULong i = 0;
+    while (i < k) {
+        UInt id = first + (UInt)i;
+        const struct lab_chunk *c = lab_chunk_of(id);
+        if (!c) { i++; continue; }
+        ULong len = c->base + c->len - id;
+        if (len > k - i) len = k - i;
+        if (c->coarse)                      /* never linear, but the walk says what it is */
+            len = 1;
+        if (c->handle != skip_handle) {
+            if (c->coarse)
+                fn(ctx, rel + i, len, c->handle, c->off, c->coarse_len, CT_MODE_ALL, shm_read_time(c));
+            else
+                fn(ctx, rel + i, len, c->handle, c->off + (id - c->base), len, CT_MODE_ALIGNED,
+                   shm_read_time(c));
+        }
+        i += len;
+    }
+}
+
 /* The source runs of n bytes at buf: runs of consecutive direct labels
  * are aligned runs; a byte carrying a set gives "all" runs from each range
  * of the set.  fn gets each with its offset in the buffer.  skip_handle (a
@@ -228,8 +252,9 @@ void sink_walk(Addr buf, ULong n, UInt skip_handle, sink_fn fn, void *ctx)
     while (done < n) {
         Addr a = buf + done;
         ULong room = SH_SEC_SIZE - (a & SH_SEC_MASK), k = n - done < room ? n - done : room;
-        const UInt *sec = sh_sec_of(a);
-        if (sec) walk_ids(sec + (a & SH_SEC_MASK), k, done, skip_handle, fn, ctx);
+        UWord r = sh_sec_raw(a);
+        if (SH_LINEAR(r)) walk_linear(SH_LINEAR_FIRST(r) + (UInt)(a & SH_SEC_MASK), k, done, skip_handle, fn, ctx);
+        else if (r) walk_ids((const UInt *)r + (a & SH_SEC_MASK), k, done, skip_handle, fn, ctx);
         done += k;
     }
 }
