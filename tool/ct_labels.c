@@ -217,7 +217,13 @@ UInt lab_union(UInt a, UInt b)
         }
     }
     n = cap_ranges(out, n);
-    UInt r = set_intern(out, n);
+    /* One side holding the other (a hash's running set and a byte it
+     * already has) is the commonest union: the answer is that side, known
+     * without hashing and looking up the ranges. */
+    UInt r;
+    if (n == nb && ids_equal(out, rb, 2 * n)) r = b;
+    else if (n == na && ids_equal(out, ra, 2 * n)) r = a;
+    else r = set_intern(out, n);
     memo[slot].a = a; memo[slot].b = b; memo[slot].r = r;
     return r;
 }
