@@ -26,6 +26,7 @@ SW ct_h_load(Addr a, UWord size)
             UInt first = SH_LINEAR_FIRST(r) + (UInt)(a & SH_SEC_MASK);
             return size == 1 ? first : sw_make(SW_LIN, 0, first);
         }
+        if (!sh_dirty((const UInt *)r, a & SH_SEC_MASK, size)) return 0;   /* never labelled */
         const UInt *p = (const UInt *)r + (a & SH_SEC_MASK);
         UInt first = p[0];
         UWord i;
@@ -54,6 +55,7 @@ void ct_h_store(Addr a, UWord size, SW w)
         if (w == 0) {
             if (!s) { STAT(ST_STORE_NOSEC); return; }
             STAT(ST_STORE_CLEANSEC);
+            if (!sh_dirty(s, a & SH_SEC_MASK, size)) return;   /* clean already */
             UInt *p = s + (a & SH_SEC_MASK);
             for (UWord i = 0; i < size; i++) p[i] = 0;
             return;
@@ -63,6 +65,7 @@ void ct_h_store(Addr a, UWord size, SW w)
             if (s) {
                 UInt *p = s + (a & SH_SEC_MASK);
                 for (UWord i = 0; i < size; i++) p[i] = (UInt)w;
+                sh_mark(s, a & SH_SEC_MASK, size);
             }
             return;
         }

@@ -49,12 +49,15 @@ static UInt *alloc_sec(Bool zero)
     sh_nsec++;
     if (nspare > 0) {
         UInt *s = spare[--nspare];
-        if (zero) VG_(memset)(s, 0, SH_SEC_SIZE * sizeof(UInt));
+        if (zero) {
+            VG_(memset)(s, 0, SH_SEC_SIZE * sizeof(UInt));
+            VG_(memset)(sh_pages(s), 0, SH_NPAGES);
+        }
         return s;
     }
-    UInt *s = VG_(am_shadow_alloc)(SH_SEC_SIZE * sizeof(UInt));
-    if (!s) VG_(out_of_memory_NORETURN)("crosstag: shadow memory", SH_SEC_SIZE * sizeof(UInt));
-    return s;
+    UChar *m = VG_(am_shadow_alloc)(SH_HDR + SH_SEC_SIZE * sizeof(UInt));
+    if (!m) VG_(out_of_memory_NORETURN)("crosstag: shadow memory", SH_HDR + SH_SEC_SIZE * sizeof(UInt));
+    return (UInt *)(m + SH_HDR);      /* page map in the header: zero, as the ids */
 }
 
 static void free_sec(UInt *s)
@@ -85,6 +88,7 @@ UInt *sh_sec_expand(Addr a)
     if (!SH_LINEAR(r)) return (UInt *)r;
     UInt *s = alloc_sec(False);
     ids_linear(s, SH_SEC_SIZE, SH_LINEAR_FIRST(r));
+    VG_(memset)(sh_pages(s), 1, SH_NPAGES);
     *slot = s;
     return s;
 }
@@ -102,7 +106,10 @@ UInt *sh_sec_make(Addr a)
 void sh_set(Addr a, UInt id)
 {
     UInt *s = id ? sh_sec_make(a) : sh_sec_of(a);
-    if (s) s[a & SH_SEC_MASK] = id;
+    if (s) {
+        s[a & SH_SEC_MASK] = id;
+        if (id) sh_mark(s, a & SH_SEC_MASK, 1);
+    }
 }
 
 /* All range walkers go secondary by secondary: the bytes of [a, a+n) that
@@ -131,7 +138,10 @@ void sh_put_range(Addr a, SizeT n, const UInt *ids)
             for (j = 0; j < k && ids[j] == 0; j++) ;
             if (j < k) s = sh_sec_make(a);
         }
-        if (s) ids_copy(s + (a & SH_SEC_MASK), ids, k);
+        if (s) {
+            ids_copy(s + (a & SH_SEC_MASK), ids, k);
+            sh_mark(s, a & SH_SEC_MASK, k);
+        }
         a += k; n -= k; ids += k;
     }
 }
@@ -153,7 +163,7 @@ void sh_fill(Addr a, SizeT n, UInt id)
         if (s) {
             UInt *p = s + (a & SH_SEC_MASK);
             if (id == 0) VG_(memset)(p, 0, k * sizeof(UInt));
-            else ids_fill(p, k, id);
+            else { ids_fill(p, k, id); sh_mark(s, a & SH_SEC_MASK, k); }
         }
         a += k; n -= k;
     }
@@ -175,7 +185,10 @@ void sh_linear(Addr a, SizeT n, UInt base)
             }
         }
         UInt *s = sh_sec_make(a);
-        if (s) ids_linear(s + (a & SH_SEC_MASK), k, base);
+        if (s) {
+            ids_linear(s + (a & SH_SEC_MASK), k, base);
+            sh_mark(s, a & SH_SEC_MASK, k);
+        }
         a += k; n -= k; base += (UInt)k;
     }
 }
@@ -203,7 +216,10 @@ void sh_copy(Addr from, Addr to, SizeT n)
             sh_linear(to, k2, SH_LINEAR_FIRST(r) + (UInt)(from & SH_SEC_MASK));
         } else if (r) {
             UInt *d = sh_sec_make(to);
-            if (d) ids_copy(d + (to & SH_SEC_MASK), (const UInt *)r + (from & SH_SEC_MASK), k2);
+            if (d) {
+                ids_copy(d + (to & SH_SEC_MASK), (const UInt *)r + (from & SH_SEC_MASK), k2);
+                sh_mark(d, to & SH_SEC_MASK, k2);
+            }
         } else {
             sh_fill(to, k2, 0);           /* clean source: clears, allocates nothing */
         }

@@ -41,6 +41,31 @@ static inline UWord sh_sec_raw(Addr a)
 
 UInt *sh_sec_expand(Addr a);                   /* a linear secondary made an array */
 
+/* The page map of an array secondary: one byte per 4 KB page, in front of
+ * the ids, 0 while every id of the page is 0.  Every write of a label sets
+ * it (sh_mark); it is cleared only with the whole secondary.  A load, or a
+ * clean store, in a page that never held a label touches no ids: most of
+ * the memory a labelled program uses around its labelled data (gzip's hash
+ * chains, sort's line table, the stack) stays clean, and its ids would
+ * only fill the caches (memcheck's distinguished secondaries do the same
+ * per 64 KB). */
+#define SH_PAGE_BITS 12
+#define SH_NPAGES    (SH_SEC_SIZE >> SH_PAGE_BITS)
+#define SH_HDR       64                            /* bytes before the ids */
+static inline UChar *sh_pages(const UInt *sec) { return (UChar *)sec - SH_NPAGES; }
+/* Some id of bytes [off, off+n) of the secondary may be non-zero (n >= 1,
+ * off+n within the secondary). */
+static inline Bool sh_dirty(const UInt *sec, UWord off, UWord n)
+{
+    const UChar *pg = sh_pages(sec);
+    return pg[off >> SH_PAGE_BITS] | pg[(off + n - 1) >> SH_PAGE_BITS];
+}
+static inline void sh_mark(UInt *sec, UWord off, UWord n)
+{
+    UChar *pg = sh_pages(sec);
+    for (UWord q = off >> SH_PAGE_BITS; q <= (off + n - 1) >> SH_PAGE_BITS; q++) pg[q] = 1;
+}
+
 /* The array of ids holding address a, or NULL when nothing there was ever
  * labelled (a linear secondary is expanded). */
 static inline UInt *sh_sec_of(Addr a)
