@@ -109,17 +109,33 @@ test_bulkcopy() {
 
 test_bigbuf() {
     # whole shadow secondaries filled by one read are kept as one word:
-    # written out, stored into, moved from and copied, exactly as before
-    local i=$T/bb.in o1=$T/bb.out1 o2=$T/bb.out2
+    # written out, cleared in places, stored into, moved from and copied,
+    # exactly as before
+    local i=$T/bb.in o1=$T/bb.out1 o2=$T/bb.out2 o3=$T/bb.out3 k
     gen "$i" 300000 13
     fresh_db
-    rm -f "$o1" "$o2"
-    ctrun_ok bigbuf -- "$PROGS/bigbuf" "$i" "$o1" "$o2" || return
+    rm -f "$o1" "$o2" "$o3"
+    ctrun_ok bigbuf -- "$PROGS/bigbuf" "$i" "$o1" "$o2" "$o3" || return
     cmp -s <(head -c 300000 "$i") "$o1" || { fail bigbuf "OUT1 differs from IN"; return; }
     row "$o1" 0 300000 "$i" 0 300000 | expect_json bigbuf-out1 backward "$o1" || return
+    # the bytes cleared by constants: 100000, then 120000, 121000, ..., 129000
+    holes() {   # SINK OFF: rows of [0,300000) shifted... for a sink that mirrors IN
+        local o=$1 s=0 h
+        for h in 100000 120000 121000 122000 123000 124000 125000 126000 127000 128000 129000; do
+            row "$o" $s $h "$i" $s $h
+            s=$((h + 1))
+        done
+        echo "$s"
+    }
     {
-        row "$o2" 0 100000 "$i" 0 100000
-        row "$o2" 100001 200000 "$i" 100001 200000
+        local s
+        s=$(holes "$o3" | tail -n 1)
+        holes "$o3" | sed '$d'
+        row "$o3" "$s" 300000 "$i" "$s" 300000
+    } | expect_json bigbuf-out3 backward "$o3" || return
+    {
+        holes "$o2" | sed '$d'
+        row "$o2" 129001 200000 "$i" 129001 200000
         row "$o2" 200000 270000 "$i" 10000 80000
         row "$o2" 270000 300000 "$i" 270000 300000
     } | expect_json bigbuf-out2 backward "$o2"

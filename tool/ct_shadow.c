@@ -85,12 +85,49 @@ UInt *sh_sec_expand(Addr a)
 {
     sh_sec *slot = slot_of(a);
     UWord r = (UWord)*slot;
-    if (!SH_LINEAR(r)) return (UInt *)r;
+    if (!(r & 3)) return (UInt *)r;
     UInt *s = alloc_sec(False);
-    ids_linear(s, SH_SEC_SIZE, SH_LINEAR_FIRST(r));
+    if (SH_LINEAR(r)) {
+        ids_linear(s, SH_SEC_SIZE, SH_LINEAR_FIRST(r));
+    } else {
+        struct sh_holey *h = SH_HOLEY_OF(r);
+        ids_linear(s, SH_SEC_SIZE, h->first);
+        for (UWord i = 0; i < SH_SEC_SIZE / 8; i++)
+            if (h->hole[i])
+                for (UWord b = 0; b < 8; b++)
+                    if ((h->hole[i] >> b) & 1) s[i * 8 + b] = 0;
+        VG_(free)(h);
+    }
     VG_(memset)(sh_pages(s), 1, SH_NPAGES);
     *slot = s;
     return s;
+}
+
+/* Drops whatever the slot holds (an array kept for reuse). */
+static void drop_slot(sh_sec *slot)
+{
+    UWord r = (UWord)*slot;
+    if (SH_ARRAY(r)) free_sec((UInt *)r);
+    else if (SH_HOLEY(r)) VG_(free)(SH_HOLEY_OF(r));
+    *slot = NULL;
+}
+
+Bool sh_clear_run(Addr a, SizeT n)
+{
+    if (!(sh_sec_raw(a) & 3)) return False;
+    sh_sec *slot = slot_of(a);
+    UWord r = (UWord)*slot;
+    struct sh_holey *h;
+    if (SH_LINEAR(r)) {                  /* the first clear: a holey run */
+        h = VG_(calloc)("ct.holey", 1, sizeof *h);
+        h->first = SH_LINEAR_FIRST(r);
+        *slot = (sh_sec)((UWord)h | 2);
+    } else {
+        h = SH_HOLEY_OF(r);
+    }
+    for (UWord off = a & SH_SEC_MASK, e = off + n; off < e; off++)
+        h->hole[off >> 3] |= (UChar)(1 << (off & 7));
+    return True;
 }
 
 UInt *sh_sec_make(Addr a)
@@ -98,7 +135,7 @@ UInt *sh_sec_make(Addr a)
     sh_sec *slot = slot_of(a);
     if (!slot) return NULL;
     UWord r = (UWord)*slot;
-    if (SH_LINEAR(r)) return sh_sec_expand(a);
+    if (r & 3) return sh_sec_expand(a);
     if (!r) *slot = alloc_sec(True);
     return *slot;
 }
@@ -121,9 +158,13 @@ void sh_get_range(Addr a, SizeT n, UInt *out)
 {
     while (n) {
         SizeT k = SH_STEP(a, n);
-        UWord r = sh_sec_raw(a);
-        if (SH_LINEAR(r)) ids_linear(out, k, SH_LINEAR_FIRST(r) + (UInt)(a & SH_SEC_MASK));
-        else if (r)       ids_copy(out, (const UInt *)r + (a & SH_SEC_MASK), k);
+        UWord r = sh_sec_raw(a), off = a & SH_SEC_MASK;
+        if (SH_LINEAR(r)) ids_linear(out, k, SH_LINEAR_FIRST(r) + (UInt)off);
+        else if (SH_HOLEY(r)) {
+            const struct sh_holey *h = SH_HOLEY_OF(r);
+            for (SizeT j = 0; j < k; j++) out[j] = sh_hole(h, off + j) ? 0 : h->first + (UInt)(off + j);
+        }
+        else if (r)       ids_copy(out, (const UInt *)r + off, k);
         else              VG_(memset)(out, 0, k * sizeof(UInt));
         a += k; n -= k; out += k;
     }
@@ -153,12 +194,11 @@ void sh_fill(Addr a, SizeT n, UInt id)
         if (id == 0 && k == SH_SEC_SIZE) {
             /* a whole secondary cleared: it goes (an array kept for reuse) */
             sh_sec *slot = slot_of(a);
-            UWord r = slot ? (UWord)*slot : 0;
-            if (r && !SH_LINEAR(r)) free_sec((UInt *)r);
-            if (slot) *slot = NULL;
+            if (slot) drop_slot(slot);
             a += k; n -= k;
             continue;
         }
+        if (id == 0 && sh_clear_run(a, k)) { a += k; n -= k; continue; }
         UInt *s = id ? sh_sec_make(a) : sh_sec_of(a);
         if (s) {
             UInt *p = s + (a & SH_SEC_MASK);
@@ -177,8 +217,7 @@ void sh_linear(Addr a, SizeT n, UInt base)
             /* the whole secondary is one run: one word (ct_shadow.h) */
             sh_sec *slot = slot_of(a);
             if (slot) {
-                UWord r = (UWord)*slot;
-                if (r && !SH_LINEAR(r)) free_sec((UInt *)r);
+                drop_slot(slot);
                 *slot = (sh_sec)(((UWord)base << 1) | 1);
                 a += k; n -= k; base += (UInt)k;
                 continue;
@@ -214,6 +253,12 @@ void sh_copy(Addr from, Addr to, SizeT n)
         UWord r = sh_sec_raw(from);
         if (SH_LINEAR(r)) {
             sh_linear(to, k2, SH_LINEAR_FIRST(r) + (UInt)(from & SH_SEC_MASK));
+        } else if (SH_HOLEY(r)) {
+            UInt buf[1024];             /* through ids, a piece at a time */
+            SizeT k3 = k2 < 1024 ? k2 : 1024;
+            sh_get_range(from, k3, buf);
+            sh_put_range(to, k3, buf);
+            k2 = k3;
         } else if (r) {
             UInt *d = sh_sec_make(to);
             if (d) {
@@ -233,7 +278,9 @@ Bool sh_any(Addr a, SizeT n)
         SizeT k = SH_STEP(a, n), j;
         UWord r = sh_sec_raw(a);
         if (SH_LINEAR(r)) return True;
-        if (r) {
+        if (SH_HOLEY(r)) {
+            for (j = 0; j < k; j++) if (!sh_hole(SH_HOLEY_OF(r), (a & SH_SEC_MASK) + j)) return True;
+        } else if (r) {
             const UInt *p = (const UInt *)r + (a & SH_SEC_MASK);
             for (j = 0; j < k; j++) if (p[j]) return True;
         }
@@ -248,7 +295,7 @@ void sh_foreach_sec(void (*fn)(UInt *ids, SizeT n, void *ctx), void *ctx)
         sh_sec *l2 = sh_l1[i];
         if (!l2) continue;
         for (UWord j = 0; j < (1 << 16); j++)
-            if (l2[j] && !SH_LINEAR((UWord)l2[j])) fn(l2[j], SH_SEC_SIZE, ctx);
+            if (SH_ARRAY((UWord)l2[j])) fn(l2[j], SH_SEC_SIZE, ctx);
     }
 }
 

@@ -12,8 +12,12 @@
  * first+i: a large read, a received stream) is kept as one tagged word in
  * its L2 slot, (first << 1) | 1, until something writes into it: a file
  * read whole costs no shadow memory and its loads and sink walks compute
- * their ids instead of reading them.  Readers that can use the word read
- * sh_sec_raw(); sh_sec_of() and every writer turn it into an array first.
+ * their ids instead of reading them.  Programs that parse a buffer in
+ * place (sort ends every line with a NUL) clear bytes of such a run: the
+ * secondary then becomes a *holey* run, (ptr | 2) to the first id and a bit
+ * per byte for the cleared ones (8 KB instead of 256).  Readers that can
+ * use these forms read sh_sec_raw(); sh_sec_of() and every other writer
+ * turn them into an array first.
  */
 #ifndef CT_SHADOW_H
 #define CT_SHADOW_H
@@ -38,8 +42,19 @@ static inline UWord sh_sec_raw(Addr a)
 }
 #define SH_LINEAR(raw)       ((raw) & 1)
 #define SH_LINEAR_FIRST(raw) ((UInt)((raw) >> 1))    /* the id of the secondary's byte 0 */
+#define SH_HOLEY(raw)        (((raw) & 3) == 2)
+#define SH_ARRAY(raw)        ((raw) && !((raw) & 3))
+struct sh_holey {
+    UInt first;                          /* the id of byte 0 */
+    UChar hole[SH_SEC_SIZE / 8];         /* bit i: byte i cleared */
+};
+#define SH_HOLEY_OF(raw)     ((struct sh_holey *)((raw) & ~(UWord)3))
+static inline Bool sh_hole(const struct sh_holey *h, UWord off)
+{
+    return (h->hole[off >> 3] >> (off & 7)) & 1;
+}
 
-UInt *sh_sec_expand(Addr a);                   /* a linear secondary made an array */
+UInt *sh_sec_expand(Addr a);                   /* a linear or holey secondary made an array */
 
 /* The page map of an array secondary: one byte per 4 KB page, in front of
  * the ids, 0 while every id of the page is 0.  Every write of a label sets
@@ -71,21 +86,25 @@ static inline void sh_mark(UInt *sec, UWord off, UWord n)
 static inline UInt *sh_sec_of(Addr a)
 {
     UWord r = sh_sec_raw(a);
-    if (UNLIKELY(SH_LINEAR(r))) return sh_sec_expand(a);
+    if (UNLIKELY(r & 3)) return sh_sec_expand(a);
     return (UInt *)r;
 }
 
 UInt *sh_sec_make(Addr a);                     /* allocate if missing (NULL above 48 bits) */
 static inline UInt sh_get(Addr a)
 {
-    UWord r = sh_sec_raw(a);
-    if (SH_LINEAR(r)) return SH_LINEAR_FIRST(r) + (UInt)(a & SH_SEC_MASK);
-    return r ? ((const UInt *)r)[a & SH_SEC_MASK] : 0;
+    UWord r = sh_sec_raw(a), off = a & SH_SEC_MASK;
+    if (SH_LINEAR(r)) return SH_LINEAR_FIRST(r) + (UInt)off;
+    if (SH_HOLEY(r)) return sh_hole(SH_HOLEY_OF(r), off) ? 0 : SH_HOLEY_OF(r)->first + (UInt)off;
+    return r ? ((const UInt *)r)[off] : 0;
 }
 void sh_set(Addr a, UInt id);
 void sh_get_range(Addr a, SizeT n, UInt *out);   /* out[0..n) */
 void sh_put_range(Addr a, SizeT n, const UInt *ids);
 void sh_fill(Addr a, SizeT n, UInt id);          /* id 0 clears without allocating */
+/* Bytes [a, a+n) within one secondary cleared: True when done in a linear
+ * or holey secondary without making it an array (ct_h_store's clean path) */
+Bool sh_clear_run(Addr a, SizeT n);
 void sh_linear(Addr a, SizeT n, UInt base);      /* byte i gets base+i */
 void sh_copy(Addr from, Addr to, SizeT n);       /* memmove semantics */
 Bool sh_any(Addr a, SizeT n);                    /* some byte labelled? */

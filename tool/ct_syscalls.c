@@ -252,9 +252,21 @@ void sink_walk(Addr buf, ULong n, UInt skip_handle, sink_fn fn, void *ctx)
     while (done < n) {
         Addr a = buf + done;
         ULong room = SH_SEC_SIZE - (a & SH_SEC_MASK), k = n - done < room ? n - done : room;
-        UWord r = sh_sec_raw(a);
-        if (SH_LINEAR(r)) walk_linear(SH_LINEAR_FIRST(r) + (UInt)(a & SH_SEC_MASK), k, done, skip_handle, fn, ctx);
-        else if (r) walk_ids((const UInt *)r + (a & SH_SEC_MASK), k, done, skip_handle, fn, ctx);
+        UWord r = sh_sec_raw(a), off = a & SH_SEC_MASK;
+        if (SH_LINEAR(r)) walk_linear(SH_LINEAR_FIRST(r) + (UInt)off, k, done, skip_handle, fn, ctx);
+        else if (SH_HOLEY(r)) {
+            /* the runs between cleared bytes */
+            const struct sh_holey *h = SH_HOLEY_OF(r);
+            ULong i = 0;
+            while (i < k) {
+                if (sh_hole(h, off + i)) { i++; continue; }
+                ULong j = i + 1;
+                while (j < k && !sh_hole(h, off + j)) j++;
+                walk_linear(h->first + (UInt)(off + i), j - i, done + i, skip_handle, fn, ctx);
+                i = j;
+            }
+        }
+        else if (r) walk_ids((const UInt *)r + off, k, done, skip_handle, fn, ctx);
         done += k;
     }
 }
