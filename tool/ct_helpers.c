@@ -13,6 +13,19 @@
 #include "pub_tool_machine.h"
 #include "pub_tool_threadstate.h"
 
+/* A load from a holey run (ct_shadow.h): kept out of ct_h_load's frame. */
+static __attribute__((noinline)) SW load_holey(const struct sh_holey *h, UWord off, UWord size)
+{
+    UWord nh = 0;
+    for (UWord i = 0; i < size; i++) nh += sh_hole(h, off + i);
+    if (nh == size) return 0;
+    UInt first = h->first + (UInt)off;
+    if (nh == 0) return size == 1 ? first : sw_make(SW_LIN, 0, first);
+    UInt ids[SW_MAXB];
+    for (UWord i = 0; i < size; i++) ids[i] = sh_hole(h, off + i) ? 0 : first + (UInt)i;
+    return sw_from_bytes(ids, (UInt)size);
+}
+
 SW ct_h_load(Addr a, UWord size)
 {
     STAT(ST_LOAD);
@@ -26,17 +39,7 @@ SW ct_h_load(Addr a, UWord size)
             UInt first = SH_LINEAR_FIRST(r) + (UInt)(a & SH_SEC_MASK);
             return size == 1 ? first : sw_make(SW_LIN, 0, first);
         }
-        if (SH_HOLEY(r)) {                    /* the same with cleared bytes */
-            const struct sh_holey *h = SH_HOLEY_OF(r);
-            UWord off = a & SH_SEC_MASK, nh = 0;
-            for (UWord i = 0; i < size; i++) nh += sh_hole(h, off + i);
-            if (nh == size) return 0;
-            UInt first = h->first + (UInt)off;
-            if (nh == 0) return size == 1 ? first : sw_make(SW_LIN, 0, first);
-            UInt ids[SW_MAXB];
-            for (UWord i = 0; i < size; i++) ids[i] = sh_hole(h, off + i) ? 0 : first + (UInt)i;
-            return sw_from_bytes(ids, (UInt)size);
-        }
+        if (UNLIKELY(SH_HOLEY(r))) return load_holey(SH_HOLEY_OF(r), a & SH_SEC_MASK, size);
         if (!sh_dirty((const UInt *)r, a & SH_SEC_MASK, size)) return 0;   /* never labelled */
         const UInt *p = (const UInt *)r + (a & SH_SEC_MASK);
         UInt first = p[0];
@@ -57,16 +60,22 @@ SW ct_h_load(Addr a, UWord size)
     return sw_from_bytes(ids, (UInt)size);
 }
 
+/* A store into a linear or holey secondary: a clean one clears bytes of the
+ * run in place (1: done); any other makes it an array (returned). */
+static __attribute__((noinline)) UWord store_tagged(Addr a, UWord size, SW w)
+{
+    if (w == 0 && sh_clear_run(a, size)) return 1;
+    return (UWord)sh_sec_expand(a);
+}
+
 void ct_h_store(Addr a, UWord size, SW w)
 {
     STAT(ST_STORE);
     if (LIKELY((a & SH_SEC_MASK) <= SH_SEC_SIZE - size)) {
         /* Within one secondary: clean and uniform words written in place. */
         UWord r = sh_sec_raw(a);
-        if (UNLIKELY(r & 3)) {
-            if (w == 0 && sh_clear_run(a, size)) return;   /* a run read whole keeps its form */
-            r = (UWord)sh_sec_expand(a);
-        }
+        if (UNLIKELY(r & 3)) r = store_tagged(a, size, w);
+        if (r == 1) return;
         UInt *s = (UInt *)r;
         if (w == 0) {
             if (!s) { STAT(ST_STORE_NOSEC); return; }

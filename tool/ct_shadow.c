@@ -198,7 +198,7 @@ void sh_fill(Addr a, SizeT n, UInt id)
             a += k; n -= k;
             continue;
         }
-        if (id == 0 && sh_clear_run(a, k)) { a += k; n -= k; continue; }
+        if (id == 0 && (sh_sec_raw(a) & 3) && sh_clear_run(a, k)) { a += k; n -= k; continue; }
         UInt *s = id ? sh_sec_make(a) : sh_sec_of(a);
         if (s) {
             UInt *p = s + (a & SH_SEC_MASK);
