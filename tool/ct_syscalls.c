@@ -225,7 +225,7 @@ static void walk_linear(UInt first, ULong k, ULong rel, UInt skip_handle, sink_f
         if (!c) { i++; continue; }
         ULong len = c->base + c->len - id;
         if (len > k - i) len = k - i;
-        if (c->coarse)                      /* never linear, but the walk says what it is */
+        if (c->coarse)                      /* one id standing for a whole read: a run of one */
             len = 1;
         if (c->handle != skip_handle) {
             if (c->coarse)
