@@ -192,9 +192,9 @@ void sh_fill(Addr a, SizeT n, UInt id)
     while (n) {
         SizeT k = SH_STEP(a, n);
         if (id == 0 && k == SH_SEC_SIZE) {
-            /* a whole secondary cleared: it goes (an array kept for reuse) */
-            sh_sec *slot = slot_of(a);
-            if (slot) drop_slot(slot);
+            /* a whole secondary cleared: it goes (an array kept for reuse);
+             * where none is, nothing is made (mmap and munmap clear gigabytes) */
+            if (sh_sec_raw(a)) drop_slot(slot_of(a));
             a += k; n -= k;
             continue;
         }
