@@ -7,13 +7,12 @@
 #include "pub_tool_aspacemgr.h"
 #include "pub_tool_vki.h"
 
-/* memmove for the program's memory, done by the tool: forward with
- * `rep movsb` (fast on every CPU with ERMS; VG_(memmove) goes byte by
- * byte), backward a word at a time when dst overlaps src from above. */
+/* memmove for the program's memory, done by the tool: forward
+ * (ct_copy_fwd), backward a word at a time when dst overlaps src from above. */
 static void move_bytes(UChar *d, const UChar *s, SizeT n)
 {
     if (d <= s || d >= s + n) {
-        __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+        ct_copy_fwd(d, s, n);
         return;
     }
     d += n; s += n;

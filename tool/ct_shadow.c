@@ -2,7 +2,7 @@
  *
  * The range operations are what a source read, a sink walk and a bulk copy
  * cost per byte (4 bytes of ids each), so they are spelled out: ids move
- * with `rep movs` (VG_(memcpy) moves a word at a time), linear runs and
+ * with `rep movs` (ct_copy_fwd), linear runs and
  * fills are written 4 ids per 16-byte store (the tool is built without the
  * vectoriser's help: -fno-builtin, no libc). */
 #include "ct_shadow.h"
@@ -12,11 +12,7 @@
 /* 4 ids; aligned(4): unaligned 16-byte loads and stores (movdqu) */
 typedef UInt v4u __attribute__((vector_size(16), aligned(4)));
 
-static inline void ids_copy(UInt *d, const UInt *s, SizeT n)
-{
-    SizeT b = n * sizeof(UInt);
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(b) : : "memory");
-}
+static inline void ids_copy(UInt *d, const UInt *s, SizeT n) { ct_copy_fwd(d, s, n * sizeof(UInt)); }
 
 static inline void ids_linear(UInt *p, SizeT n, UInt base)
 {
@@ -198,7 +194,7 @@ void sh_fill(Addr a, SizeT n, UInt id)
             a += k; n -= k;
             continue;
         }
-        if (id == 0 && (sh_sec_raw(a) & 3) && sh_clear_run(a, k)) { a += k; n -= k; continue; }
+        if (id == 0 && sh_clear_run(a, k)) { a += k; n -= k; continue; }
         UInt *s = id ? sh_sec_make(a) : sh_sec_of(a);
         if (s) {
             UInt *p = s + (a & SH_SEC_MASK);

@@ -160,6 +160,18 @@ static ULong run_same(const UInt *ids, ULong i, ULong k)
     return j;
 }
 
+/* len bytes at rel whose labels are the direct labels id, id+1, ... of
+ * chunk c (one id, for a coarse chunk standing for its whole read). */
+static void direct_run(const struct lab_chunk *c, UInt id, ULong rel, ULong len, UInt skip_handle,
+                       sink_fn fn, void *ctx)
+{
+    if (c->handle == skip_handle) return;
+    if (c->coarse)
+        fn(ctx, rel, len, c->handle, c->off, c->coarse_len, CT_MODE_ALL, shm_read_time(c));
+    else
+        fn(ctx, rel, len, c->handle, c->off + (id - c->base), len, CT_MODE_ALIGNED, shm_read_time(c));
+}
+
 /* The source runs of one stretch of ids (bytes rel.. of the buffer). */
 static void walk_ids(const UInt *ids, ULong k, ULong rel, UInt skip_handle, sink_fn fn, void *ctx)
 {
@@ -176,18 +188,13 @@ static void walk_ids(const UInt *ids, ULong k, ULong rel, UInt skip_handle, sink
             if (!c) { i++; continue; }
             if (c->coarse) {
                 j = run_same(ids, i, k);
-                if (c->handle != skip_handle)
-                    fn(ctx, rel + i, j - i, c->handle, c->off, c->coarse_len, CT_MODE_ALL,
-                       shm_read_time(c));
             } else {
                 /* a run never leaves its chunk (the next ids may be another read's) */
                 ULong lim = k, left = c->base + c->len - id;
                 if (lim - i > left) lim = i + left;
                 j = run_linear(ids, i, lim);
-                if (c->handle != skip_handle)
-                    fn(ctx, rel + i, j - i, c->handle, c->off + (id - c->base), j - i,
-                       CT_MODE_ALIGNED, shm_read_time(c));
             }
+            direct_run(c, id, rel + i, j - i, skip_handle, fn, ctx);
         } else {
             j = run_same(ids, i, k);
             UInt nr, tmp[2];
@@ -227,13 +234,7 @@ static void walk_linear(UInt first, ULong k, ULong rel, UInt skip_handle, sink_f
         if (len > k - i) len = k - i;
         if (c->coarse)                      /* one id standing for a whole read: a run of one */
             len = 1;
-        if (c->handle != skip_handle) {
-            if (c->coarse)
-                fn(ctx, rel + i, len, c->handle, c->off, c->coarse_len, CT_MODE_ALL, shm_read_time(c));
-            else
-                fn(ctx, rel + i, len, c->handle, c->off + (id - c->base), len, CT_MODE_ALIGNED,
-                   shm_read_time(c));
-        }
+        direct_run(c, id, rel + i, len, skip_handle, fn, ctx);
         i += len;
     }
 }
