@@ -27,7 +27,7 @@
 
 struct run_opts {
     const char *db, *host, *policy;
-    int quiet, no_addr_taint, no_elastic;
+    int quiet, no_addr_taint, no_elastic, no_warm_fork;
     char **tool_args;          /* --ct-source=G / --ct-no-source=G, command-line order */
     int ntool_args;
     char **cmd;                /* NULL-terminated */
@@ -51,8 +51,9 @@ static void run_usage(FILE *out)
           "                     sources.  '*' also matches '/'.\n"
           "  --no-addr-taint    do not follow data through memory addresses (table lookups)\n"
           "  --no-elastic       instrument every process from its start, not from its first\n"
-          "                     label: for servers forking a child per connection, whose\n"
-          "                     children then inherit instrumented code (README: Performance)\n"
+          "                     label (README: Performance)\n"
+          "  --no-warm-fork     a process that forks does not translate ahead the code its\n"
+          "                     children ran, for its next children (README: Performance)\n"
           "  --host NAME        record under host NAME (default: $CROSSTAG_HOST, else the\n"
           "                     system's host name)\n"
           "  --policy FILE      enforce the leak-prevention policy FILE (README: Leak\n"
@@ -127,6 +128,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
             o->no_addr_taint = 1;
         else if (strcmp(a, "--no-elastic") == 0)
             o->no_elastic = 1;
+        else if (strcmp(a, "--no-warm-fork") == 0)
+            o->no_warm_fork = 1;
         else if ((v = opt_value(argc, argv, &i, "--db", &missing)))
             o->db = v;
         else if ((v = opt_value(argc, argv, &i, "--host", &missing)))
@@ -190,6 +193,8 @@ static char **valgrind_argv(const char *valgrind, const struct run_opts *o, char
         v[k++] = "--ct-addr-taint=no";
     if (o->no_elastic)
         v[k++] = "--ct-elastic=no";
+    if (o->no_warm_fork)
+        v[k++] = "--ct-warm-fork=no";
     v[k++] = "--";
     for (size_t i = 0; i < ncmd; i++)
         v[k++] = o->cmd[i];

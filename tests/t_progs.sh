@@ -243,6 +243,35 @@ test_forkcopy() {
     row "$o" 0 $N "$IN" 0 $N | expect_json forkcopy backward "$o"
 }
 
+# A server's shape: children forked one after another; from the second on
+# they run translations their parent made from what the first reported
+# (tool/ct_warm.c).  Every child's copy has the same exact answer, and the
+# parent says it translated for them (--ct-debug-warm, through a valgrind
+# wrapper: crosstag run has no flag for debug options).
+test_forkwarm() {
+    local o=$T/fw.out i w=$T/vg-debug-warm
+    fresh_db
+    rm -f "$o".* "$o.native".*
+    "$PROGS/forkwarm" "$IN" "$o.native" 3 2>"$T/.native.err" || { fail forkwarm "native forkwarm failed" "$T/.native.err"; return; }
+    printf '#!/bin/sh\na=$1; shift\nexec valgrind "$a" --ct-debug-warm=yes "$@"\n' >"$w"
+    chmod +x "$w"
+    CROSSTAG_VALGRIND=$w ctrun_ok forkwarm -- "$PROGS/forkwarm" "$IN" "$o" 3 || return
+    for i in 1 2 3; do
+        same_file "forkwarm-$i" "$o.native.$i" "$o.$i" || return
+        row "$o.$i" 0 $N "$IN" 0 $N | expect_json "forkwarm-$i" backward "$o.$i"
+    done
+    if grep -Eq '^crosstag: warm-fork: [1-9][0-9]* blocks translated for forked children$' "$CTERR" &&
+        [ "$(grep -c 'warm-fork:' "$CTERR")" = 1 ]; then
+        pass forkwarm-parent-translated
+    else
+        fail forkwarm-parent-translated "expected one line 'crosstag: warm-fork: N blocks translated ...' from the parent" "$CTERR"
+    fi
+    # and without warm children: the same answers
+    fresh_db
+    ctrun_ok forkwarm-off --no-warm-fork -- "$PROGS/forkwarm" "$IN" "$o" 3 || return
+    row "$o.3" 0 $N "$IN" 0 $N | expect_json forkwarm-off backward "$o.3"
+}
+
 test_threadcopy() {
     local o=$T/thr.out
     run_prog threadcopy "$o" threadcopy "$IN" OUT || return
@@ -280,6 +309,7 @@ test_bulkcopy
 test_memfuzz
 test_bigbuf
 test_forkcopy
+test_forkwarm
 test_threadcopy
 test_bigread
 finish

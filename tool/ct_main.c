@@ -16,12 +16,13 @@
 #include "ct_shm.h"
 #include "ct_udptag.h"
 #include "ct_clreq_tool.h"
+#include "ct_warm.h"
 #include "pub_tool_options.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_libcproc.h"
 #include "pub_tool_transtab.h"
 
-struct ct_options ct_opt = { .addr_taint = True, .policy_mask = '*', .elastic = True };
+struct ct_options ct_opt = { .addr_taint = True, .policy_mask = '*', .elastic = True, .warm_fork = True };
 Bool ct_tracking;
 
 extern IRSB *(*ct_instrument_fn)(VgCallbackClosure *, IRSB *, const VexGuestLayout *,
@@ -31,6 +32,7 @@ static IRSB *instrument(VgCallbackClosure *c, IRSB *sb, const VexGuestLayout *l,
                         const VexGuestExtents *v, const VexArchInfo *a, IRType g, IRType h)
 {
     if (!ct_tracking) return sb;          /* nothing labelled yet (ct_tool.h) */
+    warm_translated(c->nraddr);           /* a forked child tells its parent (ct_warm.c) */
     return ct_instrument_fn(c, sb, l, v, a, g, h);
 }
 
@@ -63,6 +65,8 @@ static Bool process_opt(const HChar *arg)
     else if VG_BOOL_CLO(arg, "--ct-addr-taint", ct_opt.addr_taint) {}
     else if VG_BOOL_CLO(arg, "--ct-debug-addr", ct_opt.debug_addr) {}
     else if VG_BOOL_CLO(arg, "--ct-elastic", ct_opt.elastic) {}
+    else if VG_BOOL_CLO(arg, "--ct-warm-fork", ct_opt.warm_fork) {}
+    else if VG_BOOL_CLO(arg, "--ct-debug-warm", ct_opt.debug_warm) {}
     else if VG_STR_CLO(arg, "--ct-policy", s) {
         ct_opt.policy = !VG_(strcmp)(s, "alert") ? CT_ACT_ALERT : !VG_(strcmp)(s, "mask") ? CT_ACT_MASK
                       : !VG_(strcmp)(s, "block") ? CT_ACT_BLOCK : CT_ACT_NONE;
@@ -90,7 +94,9 @@ static void print_usage(void)
 static void print_debug_usage(void)
 {
     VG_(printf)("    --ct-debug-addr=yes|no    report each load given its address's labels [no]\n"
-                "    --ct-elastic=yes|no       run uninstrumented until the first label [yes]\n");
+                "    --ct-elastic=yes|no       run uninstrumented until the first label [yes]\n"
+                "    --ct-warm-fork=yes|no     a parent translates what its forked children ran [yes]\n"
+                "    --ct-debug-warm=yes|no    at exit, say how many blocks that was [no]\n");
 }
 
 /* ---- events that make memory or registers hold new, clean values ---- */
@@ -138,6 +144,7 @@ static void resume_client(ThreadId tid, ULong blocks) { (void)tid; (void)blocks;
 static void pre_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
 {
     gc_maybe();
+    warm_flush();
     udptag_pre(tid, sysno, args);
     sc_pre(tid, sysno, args, nargs);
 }
@@ -153,8 +160,8 @@ static void post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysR
 /* Before fork: everything said so far must reach the collector from the
  * parent (a new file version announced by a shell before it forks the
  * command that writes the file). */
-static void before_fork(ThreadId tid) { (void)tid; em_flush(); }
-static void child_after_fork(ThreadId tid) { (void)tid; em_child_after_fork(); }
+static void before_fork(ThreadId tid) { em_flush(); warm_before_fork(tid); }
+static void child_after_fork(ThreadId tid) { (void)tid; em_child_after_fork(); warm_child_after_fork(); }
 
 static void post_clo_init(void)
 {
@@ -168,6 +175,7 @@ static void fini(Int exitcode)
 {
     ct_stats_print();               /* nothing unless built with CT_STATS */
     sc_flush_all_mappings();
+    warm_fini();
     os_exit();
     em_exit(exitcode);
 }

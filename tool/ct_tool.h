@@ -32,6 +32,8 @@ struct ct_options {
     UInt policy;                /* --ct-policy: enum ct_action when the agent cannot answer; 0 off */
     UChar policy_mask;          /* --ct-policy-mask */
     Bool elastic;               /* --ct-elastic (default yes): see ct_tracking */
+    Bool warm_fork;             /* --ct-warm-fork (default yes): see ct_warm.c */
+    Bool debug_warm;            /* --ct-debug-warm: say what a parent translated for its children */
 };
 extern struct ct_options ct_opt;
 
