@@ -105,7 +105,8 @@ static void print_debug_usage(void)
  * handler labels it afterwards (the core calls this first). */
 static void mem_written(CorePart part, ThreadId tid, Addr a, SizeT len)
 {
-    (void)part; (void)tid;
+    (void)part;
+    if (part == Vg_CoreSysCall && sc_defer_take(tid, a, len)) return;   /* a source labels it next */
     sh_fill(a, len, 0);
 }
 
@@ -145,6 +146,7 @@ static void pre_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs)
 {
     gc_maybe();
     warm_flush();
+    sc_defer_begin(tid, sysno, args);
     udptag_pre(tid, sysno, args);
     sc_pre(tid, sysno, args, nargs);
 }
@@ -154,6 +156,7 @@ static void post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysR
     res = udptag_post(tid, sysno, args, res);   /* UDP trailers off first */
     res = pol_post(tid, sysno, args, res);      /* what a policy makes of the result */
     sc_post(tid, sysno, args, nargs, res);
+    sc_defer_end();
     shm_post(sysno, args, res);
 }
 

@@ -53,6 +53,50 @@ void sc_init(void)
 
 /* ---------------- sources ---------------- */
 
+/* The deferred clear of a read's buffer (ct_syscalls.h). */
+static struct {
+    Bool active, taken;
+    ThreadId tid;
+    Addr buf, a, la;
+    SizeT cap, len, ln;
+} dfr;
+
+void sc_defer_begin(ThreadId tid, UInt sysno, const UWord *args)
+{
+    dfr.active = sysno == __NR_read || sysno == __NR_pread64 || sysno == __NR_recvfrom;
+    dfr.taken = False;
+    dfr.ln = 0;
+    dfr.tid = tid;
+    dfr.buf = args[1];
+    dfr.cap = args[2];
+}
+
+Bool sc_defer_take(ThreadId tid, Addr a, SizeT len)
+{
+    if (!dfr.active || dfr.taken || tid != dfr.tid || a < dfr.buf || len > dfr.cap ||
+        a - dfr.buf > dfr.cap - len)
+        return False;
+    dfr.taken = True;
+    dfr.a = a;
+    dfr.len = len;
+    return True;
+}
+
+void sc_defer_end(void)
+{
+    if (dfr.active && dfr.taken) {
+        /* clear what the source left: all of it, or what lies around the
+         * labelled piece (a UDP tag's trailer, a read from no source) */
+        Addr e = dfr.a + dfr.len;
+        if (dfr.ln == 0) sh_fill(dfr.a, dfr.len, 0);
+        else {
+            if (dfr.la > dfr.a) sh_fill(dfr.a, dfr.la - dfr.a, 0);
+            if (dfr.la + dfr.ln < e) sh_fill(dfr.la + dfr.ln, e - (dfr.la + dfr.ln), 0);
+        }
+    }
+    dfr.active = dfr.taken = False;
+}
+
 static void label_bytes(struct ct_obj *o, Addr buf, ULong n, ULong off)
 {
     if (!o->is_source || n == 0) return;
@@ -67,6 +111,10 @@ static void label_bytes(struct ct_obj *o, Addr buf, ULong n, ULong off)
     if (base == 0) return;
     if (coarse) sh_fill(buf, n, base);
     else sh_linear(buf, n, base);
+    if (dfr.taken && buf >= dfr.a && buf + n <= dfr.a + dfr.len && dfr.ln == 0) {
+        dfr.la = buf;                 /* these bytes need no clear */
+        dfr.ln = n;
+    }
 }
 
 /* Start offset of n bytes just moved through fd. */

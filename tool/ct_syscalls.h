@@ -6,7 +6,15 @@
 void sc_init(void);
 void sc_pre(ThreadId tid, UInt sysno, UWord *args, UInt nargs);
 void sc_post(ThreadId tid, UInt sysno, UWord *args, UInt nargs, SysRes res);
-void sc_flush_all_mappings(void);   /* at exit: shared mappings reach their files */
+void sc_flush_all_mappings(void);
+/* A read into one buffer: the core's "bytes written" clear of that buffer
+ * is deferred (sc_defer_take says so) and, at the end of the syscall's
+ * hooks, done only for the bytes the source did not label (sc_defer_end).
+ * A received stream's buffer is then written once, not cleared and then
+ * labelled (4 bytes of ids per byte each time). */
+void sc_defer_begin(ThreadId tid, UInt sysno, const UWord *args);
+Bool sc_defer_take(ThreadId tid, Addr a, SizeT len);
+void sc_defer_end(void);   /* at exit: shared mappings reach their files */
 /* Flows for n bytes at buf written to object o at offset off (labels of
  * object skip_handle dropped: they merely came from where they go). */
 struct ct_obj;
