@@ -21,6 +21,22 @@ static void move_bytes(UChar *d, const UChar *s, SizeT n)
     while (n--) *--d = *--s;
 }
 
+/* Some byte of [a, a+n) lies in a file mapping (or in no segment).  A
+ * file mapping's pages past the end of its file fault with SIGBUS, and the
+ * file may shrink at any moment: the tool must never touch them itself (a
+ * fault inside the tool stops Valgrind), so such copies stay the program's
+ * own loop, which meets the fault the original would. */
+static Bool file_backed(Addr a, SizeT n)
+{
+    for (Addr x = a, e = a + n; x < e; ) {
+        NSegment const *seg = VG_(am_find_nsegment)(x);
+        if (!seg || seg->kind == SkFileC) return True;
+        x = seg->end + 1;
+        if (x == 0) break;
+    }
+    return False;
+}
+
 Bool ct_client_request(ThreadId tid, UWord *arg, UWord *ret)
 {
     (void)tid;
@@ -34,7 +50,8 @@ Bool ct_client_request(ThreadId tid, UWord *arg, UWord *ret)
          * else the program copies itself and meets the fault it would. */
         if (n == 0 || d + n < d || s + n < s ||
             !VG_(am_is_valid_for_client)(s, n, VKI_PROT_READ) ||
-            !VG_(am_is_valid_for_client)(d, n, VKI_PROT_READ | VKI_PROT_WRITE))
+            !VG_(am_is_valid_for_client)(d, n, VKI_PROT_READ | VKI_PROT_WRITE) ||
+            file_backed(s, n) || file_backed(d, n))
             return True;
         move_bytes((UChar *)d, (const UChar *)s, n);
         sh_copy(s, d, n);           /* byte i of dst gets byte i of src's labels */
@@ -47,7 +64,8 @@ Bool ct_client_request(ThreadId tid, UWord *arg, UWord *ret)
         *ret = 0;
         if (n == 0 || d + n < d ||
             !VG_(am_is_valid_for_client)(cp, 1, VKI_PROT_READ) ||
-            !VG_(am_is_valid_for_client)(d, n, VKI_PROT_READ | VKI_PROT_WRITE))
+            !VG_(am_is_valid_for_client)(d, n, VKI_PROT_READ | VKI_PROT_WRITE) ||
+            file_backed(cp, 1) || file_backed(d, n))
             return True;
         UChar c = *(const UChar *)cp;
         UInt id = sh_get(cp);       /* the fill byte's labels, usually none */
