@@ -20,6 +20,7 @@
 
 #include "agent.h"
 #include "conn.h"
+#include "ring.h"
 #include "alert_json.h"
 #include "ct_peer.h"
 #include "ct_wire.h"
@@ -49,6 +50,7 @@ struct agent {
     int stop;                  /* finish what is connected, then exit */
     int listen_paused;         /* out of fds */
     uint64_t idle_since_ms;
+    uint64_t ring_busy_ms;     /* when a ring last had bytes */
     struct policy pol;         /* leak prevention: loaded when have_pol */
     int have_pol;
     int in_classq;             /* answering one: a nested CLASSQ does not drain */
@@ -225,6 +227,8 @@ static void drain_others(struct agent *a, struct conn *self)
     accept_all(a);             /* a writer that just started may wait in the backlog */
     for (size_t i = 0; i < a->nconns; i++) {
         struct conn *c = a->conns[i];
+        if (c != self && !c->ended && c->ring && conn_pull(c, &a->env) < 0)
+            c->ended = 1;      /* the records waiting in its ring first */
         for (int round = 0; c != self && !c->ended && !c->control && round < 64; round++) {
             struct pollfd pf = { .fd = c->fd, .events = POLLIN };
             if (poll(&pf, 1, 0) != 1)
@@ -513,6 +517,16 @@ static void conn_done(struct agent *a, struct conn *c)
  * accept new ones) in the middle of it. */
 static void read_conns(struct agent *a, size_t npfd)
 {
+    /* Rings first, oldest first: a parent's records written before its
+     * fork are stored before its child's. */
+    for (size_t i = 0; i < a->nconns; i++) {
+        struct conn *c = a->conns[i];
+        if (!c->ended && c->ring && ring_waiting(c->ring)) {
+            a->ring_busy_ms = mono_ms();
+            if (conn_pull(c, &a->env) < 0)
+                c->ended = 1;
+        }
+    }
     for (size_t i = 0; i < a->nconns; i++) {
         struct conn *c = a->conns[i];
         if (!c->ended && i < npfd && (a->pfd[2 + i].revents & (POLLIN | POLLHUP | POLLERR)) &&
@@ -761,6 +775,10 @@ int agent_serve(const struct agent_cfg *cfg)
             uint64_t age = now_ms() - a.env.batch_start_ms;
             timeout = age >= BATCH_MS ? 0 : (int)(BATCH_MS - age);
         }
+        /* Rings are read, not signalled: every 5 ms while one fills (the
+         * tracker rings when it starts filling an empty one). */
+        if (now_ms() - a.ring_busy_ms < 200 && timeout > 5)
+            timeout = 5;
         int n = poll(a.pfd, 2 + npfd + npeer, timeout);
         if (n < 0 && errno != EINTR) {
             logf_("poll: %s", strerror(errno));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "ring.h"
 #include "tcpid.h"
 #include "ct_wire.h"
 #include "store.h"
@@ -73,6 +74,7 @@ struct conn *conn_new(int fd, pid_t peer_pid, uid_t peer_uid)
     c->peer_pid = peer_pid;
     c->peer_uid = peer_uid;
     c->host = -1;
+    c->pending_fd = -1;
     return c;
 }
 
@@ -81,6 +83,9 @@ void conn_free(struct conn *c)
     if (!c)
         return;
     close(c->fd);
+    if (c->pending_fd >= 0)
+        close(c->pending_fd);
+    ring_free(c->ring);
     hm_free(&c->handles);
     free(c->buf);
     free(c);
@@ -396,6 +401,21 @@ static int on_policy(struct conn *c, struct conn_env *env, const unsigned char *
     return 0;
 }
 
+/* RING: the rest of the stream comes through shared memory. */
+static int on_ring(struct conn *c, const unsigned char *m, uint32_t len, char *why, size_t wn)
+{
+    struct ct_msg_ring r;
+    if (len < sizeof r)
+        return bad(c, why, wn, "short RING");
+    if (c->ring || c->pending_fd < 0)
+        return bad(c, why, wn, c->ring ? "a second RING" : "RING without its memory");
+    memcpy(&r, m, sizeof r);
+    int fd = c->pending_fd;
+    c->pending_fd = -1;
+    c->ring = ring_attach(fd, r.data_size, why, wn);
+    return c->ring ? 0 : -1;
+}
+
 /* Handles every complete message in the buffer; keeps a partial tail. */
 static int drain(struct conn *c, struct conn_env *env, char *why, size_t wn)
 {
@@ -445,6 +465,13 @@ static int drain(struct conn *c, struct conn_env *env, char *why, size_t wn)
             a.irs = v.irs;
             a.active = v.active;
             conn_send(c, &a, sizeof a);
+        }
+        else if (h.type == CT_MSG_RING && !c->ring) {
+            r = on_ring(c, m, h.len, why, wn);
+            if (r == 0)
+                c->done += h.len;
+            off = c->len;   /* what followed on the socket are doorbells */
+            continue;
         }
         else if (h.type == CT_MSG_CLASSQ) {
             /* Counted as handled first: the answer commits, and the
@@ -504,10 +531,79 @@ int conn_send(struct conn *c, const void *msg, size_t len)
     return 0;
 }
 
+/* recv, keeping an fd that comes along (SCM_RIGHTS: a RING's memory). */
+static ssize_t recv_fd(struct conn *c, void *dst, size_t cap)
+{
+    struct iovec iov = { dst, cap };
+    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } cm;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &cm, .msg_controllen = sizeof cm };
+    ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    for (struct cmsghdr *h = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; h; h = CMSG_NXTHDR(&mh, h)) {
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+            continue;
+        int fd;
+        memcpy(&fd, CMSG_DATA(h), sizeof fd);
+        if (c->pending_fd >= 0)
+            close(c->pending_fd);   /* only the last one can be a RING's */
+        c->pending_fd = fd;
+    }
+    return n;
+}
+
+static int malformed(struct conn *c, struct conn_env *env, const char *why)
+{
+    char msg[260];
+    snprintf(msg, sizeof msg, "malformed record stream (%s); dropping the connection", why);
+    warn_conn(env, c, msg);
+    return -1;
+}
+
+int conn_pull(struct conn *c, struct conn_env *env)
+{
+    char why[200];
+    while (c->ring && c->len < c->cap) {
+        size_t n = ring_take(c->ring, c->buf + c->len, c->cap - c->len);
+        if (n == 0)
+            break;
+        c->len += n;
+        if (drain(c, env, why, sizeof why) != 0)
+            return malformed(c, env, why);
+    }
+    return 1;
+}
+
+/* The end of a stream: what is left is a message cut short. */
+static int ended(struct conn *c, struct conn_env *env)
+{
+    if (c->len) {
+        char why[200];
+        snprintf(why, sizeof why, "stream ended inside a message (%zu bytes dropped)", c->len);
+        warn_conn(env, c, why);
+    }
+    return 0;
+}
+
 int conn_read(struct conn *c, struct conn_env *env)
 {
     char why[200];
-    ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
+    ssize_t n;
+    if (c->ring) {
+        /* doorbells on the socket; the stream is in the ring, where the
+         * tracker put everything before its socket could end */
+        unsigned char bells[256];
+        n = recv(c->fd, bells, sizeof bells, MSG_DONTWAIT);
+        if (conn_pull(c, env) < 0)
+            return -1;
+        if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+            return 1;
+        if (n < 0 && errno != ECONNRESET) {
+            snprintf(why, sizeof why, "read failed: %s", strerror(errno));
+            warn_conn(env, c, why);
+            return -1;
+        }
+        return ended(c, env);
+    }
+    n = recv_fd(c, c->buf + c->len, c->cap - c->len);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 1;
@@ -518,19 +614,10 @@ int conn_read(struct conn *c, struct conn_env *env)
         }
         n = 0;                  /* a reset is an end like EOF */
     }
-    if (n == 0) {
-        if (c->len) {
-            snprintf(why, sizeof why, "stream ended inside a message (%zu bytes dropped)", c->len);
-            warn_conn(env, c, why);
-        }
-        return 0;
-    }
+    if (n == 0)
+        return ended(c, env);
     c->len += (size_t)n;
-    if (drain(c, env, why, sizeof why) != 0) {
-        char msg[260];
-        snprintf(msg, sizeof msg, "malformed record stream (%s); dropping the connection", why);
-        warn_conn(env, c, msg);
-        return -1;
-    }
-    return 1;
+    if (drain(c, env, why, sizeof why) != 0)
+        return malformed(c, env, why);
+    return conn_pull(c, env);   /* a RING just came: what is already there */
 }

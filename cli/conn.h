@@ -16,6 +16,7 @@ struct ct_msg_classq;
 struct ct_classq_run;
 
 struct conn;
+struct ring;
 
 /* What every connection shares: where records go, where warnings go. */
 struct conn_env {
@@ -61,6 +62,8 @@ struct conn {
     int32_t pid;               /* from HELLO */
     int64_t proc;              /* store id, -1 when the store refused it */
     struct handlemap handles;  /* handle -> object id (-1: store refused) */
+    int pending_fd;            /* an fd that came with the socket's bytes (for RING) */
+    struct ring *ring;         /* after RING: the stream goes on there (ring.h) */
 };
 
 struct conn *conn_new(int fd, pid_t peer_pid, uid_t peer_uid);
@@ -71,6 +74,10 @@ void conn_free(struct conn *c);    /* closes the fd */
  * truncated last message), -1 when it must be dropped (a warning has been
  * printed). */
 int conn_read(struct conn *c, struct conn_env *env);
+
+/* Takes what waits in the connection's ring (after RING) and stores
+ * every complete message; 1 fine (also without a ring), -1 as conn_read. */
+int conn_pull(struct conn *c, struct conn_env *env);
 
 /* After a commit: tells the tracker how much of its stream is stored
  * (non-blocking; a full socket just delays it to the next commit). */

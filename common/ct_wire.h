@@ -45,6 +45,7 @@ enum ct_msg_type {
     CT_MSG_POLICY = 15,/* control -> agent: load this policy file (path follows) */
     CT_MSG_TCPIDQ = 16,/* tracker -> agent: the ids of this TCP connection? */
     CT_MSG_TCPIDR = 17,/* agent -> tracker: the answer */
+    CT_MSG_RING   = 18,/* tracker -> agent: the stream goes on in a shared ring */
 };
 
 struct ct_msg_hdr {
@@ -302,6 +303,28 @@ struct ct_msg_tcpidr {
     uint64_t id;
     uint32_t found;        /* 0: not in the map (or no map) */
     uint32_t iss, irs, active;   /* struct tcpid_val */
+};
+
+/* RING: sent with a memfd (SCM_RIGHTS) holding a ct_ring_hdr page and
+ * data_size bytes after it.  Every stream byte after this message is
+ * written into that ring instead of the socket: no syscall per record.
+ * The tracker appends at `tail` (bytes written ever) and publishes tail
+ * after the bytes; the agent copies [head, tail) out and publishes head.
+ * Bytes the tracker still sends on the socket are doorbells (one byte, a
+ * "read the ring now" for questions waiting for their answer); the agent
+ * reads the ring also at a socket's end, before any policy decision
+ * (records of every other tracker first) and every few milliseconds. */
+struct ct_msg_ring {
+    struct ct_msg_hdr h;
+    uint32_t data_size;    /* a power of two, at least 64 KB */
+    uint32_t pad;
+};
+#define CT_RING_HDR 4096u
+struct ct_ring_hdr {
+    uint64_t tail;         /* written by the tracker */
+    uint8_t pad1[56];      /* head and tail on their own cache lines */
+    uint64_t head;         /* written by the agent */
+    uint8_t pad2[56];
 };
 
 #define CT_MSG_ALIGN(n) (((n) + 7u) & ~7u)

@@ -14,14 +14,24 @@ and plays the script in $CT_FAKE_SCRIPT, one message a line:
                                     FLOW as sent before periodic flows
                                     (without reps and steps)
   exit                              EXIT, status 0
+  ring [SIZE]                       RING with a memfd of SIZE data bytes
+                                    (default 65536): the messages after it
+                                    go into that ring, not the socket
+  ringnofd                          RING without its memory
+  ringshort                         RING whose memory is too short
+  ringunsealed                      RING whose memory may shrink (no seals)
 """
+import fcntl
+import mmap
 import os
 import socket
 import struct
 import sys
+import time
 import zlib
 
-HELLO, OBJECT, FLOW, EXIT, RUN = 1, 2, 3, 4, 6
+HELLO, OBJECT, FLOW, EXIT, RUN, RING = 1, 2, 3, 4, 6, 18
+RING_HDR = 4096
 MAGIC, VERSION = 0x31575443, 2
 
 
@@ -66,9 +76,37 @@ def flow(args, old):
     return msg(FLOW, body)
 
 
+def ring_msg(size):
+    return msg(RING, struct.pack("<II", size, 0))
+
+
+def open_ring(conn, size, file_size, seal=True):
+    fd = os.memfd_create("fake-ring", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    os.ftruncate(fd, file_size)
+    if seal:
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+    socket.send_fds(conn, [ring_msg(size)], [fd])
+    if file_size < RING_HDR + size:
+        os.close(fd)
+        return None
+    return (mmap.mmap(fd, RING_HDR + size), size, fd)
+
+
+def ring_put(conn, ring, data):
+    m, size, _ = ring
+    tail = struct.unpack_from("<Q", m, 0)[0]
+    while size - (tail - struct.unpack_from("<Q", m, 64)[0]) < len(data):
+        conn.send(b"\0")       # full: ring the agent's bell, wait for room
+        time.sleep(0.001)
+    for i, b in enumerate(data):
+        m[RING_HDR + (tail + i) % size] = b
+    struct.pack_into("<Q", m, 0, tail + len(data))
+
+
 def main():
     path = arg("--ct-socket")
     conn = None
+    ring = None
     for line in open(os.environ["CT_FAKE_SCRIPT"]):
         w = line.split()
         if not w or w[0].startswith("#"):
@@ -78,6 +116,23 @@ def main():
                 conn.close()
             conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             conn.connect(path)
+            ring = None
+            continue
+        try:
+            if w[0] == "ring":
+                size = int(w[1]) if len(w) > 1 else 65536
+                ring = open_ring(conn, size, RING_HDR + size)
+                continue
+            if w[0] == "ringshort":
+                open_ring(conn, 65536, 4096)
+                continue
+            if w[0] == "ringunsealed":
+                open_ring(conn, 65536, RING_HDR + 65536, seal=False)
+                continue
+            if w[0] == "ringnofd":
+                conn.sendall(ring_msg(65536))
+                continue
+        except OSError:
             continue
         m = {"hello": lambda: hello(),
              "hellopid": lambda: hello(int(w[1])),
@@ -86,7 +141,10 @@ def main():
              "oldflow": lambda: flow(w[1:], True),
              "exit": lambda: msg(EXIT, struct.pack("<iIQQ", 0, 0, 2, 0))}[w[0]]()
         try:
-            conn.sendall(m)
+            if ring:
+                ring_put(conn, ring, m)
+            else:
+                conn.sendall(m)
         except OSError:
             pass                # the collector dropped us: what some tests want
     if conn:

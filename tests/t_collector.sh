@@ -99,6 +99,45 @@ bad bad_past_int64 "out of bounds" 0 4 0 3 200 190 1 3 4611686018427387904 3
 bad bad_source_past_int64 "out of bounds" 0 4 0 3 200 190 1 3 4 4611686018427387904
 bad bad_last_rep_past_int64 "out of bounds" 9223372036854775000 4 0 3 200 190 1 1000 4 3
 
+# ---- the stream goes on in a shared ring (CT_MSG_RING) ----
+# a 64 KB ring wrapped around: 2000 flows of 56 bytes (112 KB) after RING,
+# each stored (not adjacent: no merging)
+{
+    echo conn; echo hello; echo "object 1 file:$G/rin"; echo "object 2 file:$G/rout"; echo ring
+    for ((k = 0; k < 2000; k++)); do echo "flow 2 1 $((k * 10)) 5 $((k * 10)) 5 100 90 0"; done
+    echo exit
+} | fakerun ring_run
+if grep -v '^crosstag: started the agent ' "$CTERR" | grep -q .; then
+    fail ring_quiet "crosstag run complained" "$CTERR"
+else
+    pass ring_quiet
+fi
+sql ring_rows "SELECT count(*), min(sink_start), max(sink_end) FROM flows JOIN objects o ON o.id = sink_obj
+               WHERE o.name = CAST('file:$G/rout' AS BLOB)" "2000|0|19995"
+# RING without its memory, with too little, or with memory that may shrink
+# under the agent's mapping (a SIGBUS in the agent): the connection is dropped
+fakerun ring_nofd <<EOF
+conn
+hello
+ringnofd
+exit
+EOF
+expect_err ring_nofd "RING without its memory.*dropping the connection"
+fakerun ring_short <<EOF
+conn
+hello
+ringshort
+exit
+EOF
+expect_err ring_short "RING's memory is not a file of 69632 bytes.*dropping the connection"
+fakerun ring_unsealed <<EOF
+conn
+hello
+ringunsealed
+exit
+EOF
+expect_err ring_unsealed "RING's memory is not sealed against shrinking.*dropping the connection"
+
 # ---- a version 1 store is upgraded by its first run ----
 fresh_db
 {

@@ -1,6 +1,7 @@
 /* ct_emit.c — the record stream to the collector (see ct_emit.h). */
 #include "ct_emit.h"
 #include "ct_objects.h"
+#include "ct_ring.h"
 #include "pub_tool_libcfile.h"
 #include "pub_tool_libcproc.h"
 #include "pub_tool_clientstate.h"
@@ -60,6 +61,7 @@ static void lose_connection(void)
         VG_(umsg)("crosstag: lost the connection to the agent; keeping records until "
                   "one is back\n");
     broken = True;
+    ring_close();
     if (sock >= 0) VG_(close)(sock);
     sock = -1;
 }
@@ -129,8 +131,24 @@ static void read_acks(Int wait_ms)
     }
 }
 
+/* Into the ring (ct_ring.c); when it is full, ring and wait for the agent
+ * (its acks tell, and an ended socket says it is gone). */
+static void put_pending(void)
+{
+    Bool was_empty = ring_empty();
+    while (sentp < used && sock >= 0 && ring_on()) {
+        sentp += ring_put(buf + sentp, used - sentp);
+        if (sentp < used) {
+            ring_bell(sock);
+            read_acks(1);
+        }
+    }
+    if (was_empty && sock >= 0 && ring_on() && ring_bell_due()) ring_bell(sock);
+}
+
 static void send_pending(void)
 {
+    if (ring_on()) { put_pending(); return; }
     while (sentp < used && sock >= 0) {
         /* MSG_NOSIGNAL: a vanished agent must not kill the program. */
         SysRes r = ct_syscall(__NR_sendto, sock, (UWord)(buf + sentp), used - sentp,
@@ -453,6 +471,18 @@ static void hello(void)
     said_hello = True;
 }
 
+/* After a connection's RUN and HELLO went out on its socket: the rest of
+ * the stream goes into a ring (ct_ring.c), when one can be made. */
+static void start_ring(void)
+{
+    send_pending();
+    if (sock < 0 || broken || sentp != used) return;
+    struct ct_msg_ring *m = msg_alloc(CT_MSG_RING, sizeof *m, 0);
+    m->data_size = 1u << 20;
+    if (ring_open(sock, m, sizeof *m)) sentp = used;
+    else used -= sizeof *m;              /* no ring: the socket goes on */
+}
+
 static Int dial(void)
 {
     struct vki_sockaddr_un sa;
@@ -489,6 +519,7 @@ static void reconnect(void)
     head = sentp = used = 0;
     conn_base = 0;
     hello();
+    start_ring();
     /* Objects declared in the records being resent are declared there (a
      * new version must start where it started); the others again here. */
     UInt nh = 0;
@@ -511,7 +542,7 @@ static void reconnect(void)
     for (SizeT off = 0; off < n;) {
         struct ct_msg_hdr h;
         VG_(memcpy)(&h, old + off, sizeof h);
-        if (h.type != CT_MSG_HELLO && h.type != CT_MSG_RUN) {
+        if (h.type != CT_MSG_HELLO && h.type != CT_MSG_RUN && h.type != CT_MSG_RING) {
             if (used + h.len > BUFSZ) make_room(h.len);
             VG_(memcpy)(buf + used, old + off, h.len);
             used += h.len;
@@ -533,13 +564,15 @@ void em_start(void)
         last_try_ns = ct_now_ns();
     }
     hello();
+    start_ring();
     flush_buf();
 }
 
 void em_child_after_fork(void)
 {
-    /* The parent's connection and unacknowledged records stay the
+    /* The parent's connection, ring and unacknowledged records stay the
      * parent's; the child is a new process with its own HELLO. */
+    ring_close();
     if (sock >= 0) VG_(close)(sock);
     sock = -1;
     head = sentp = used = 0;
@@ -554,6 +587,7 @@ void em_child_after_fork(void)
         if (sock < 0) { broken = True; last_try_ns = ct_now_ns(); }
     }
     hello();
+    start_ring();
     obj_redeclare_all();
     flush_buf();
 }
@@ -595,6 +629,7 @@ void em_objstate(UInt handle, Long mtime_ns, ULong size, ULong time_ns)
 static void await_answer(const Bool *got, ULong timeout_ns)
 {
     flush_buf();
+    if (ring_on() && sock >= 0) ring_bell(sock);   /* the question is in the ring */
     ULong t0 = ct_now_ns();
     while (!*got && !broken && sock >= 0 && ct_now_ns() - t0 < timeout_ns) {
         send_pending();
