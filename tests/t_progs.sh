@@ -272,6 +272,21 @@ test_forkwarm() {
     row "$o.3" 0 $N "$IN" 0 $N | expect_json forkwarm-off backward "$o.3"
 }
 
+# Whole pages of one read kept as linear pages of the shadow, written into,
+# copied from and written out (tool/ct_shadow.h): the exact per-byte answer.
+test_pagebuf() {
+    local i=$T/pb.in o=$T/pb.out
+    gen "$i" 45000
+    run_prog pagebuf "$o" pagebuf "$i" OUT || return
+    {
+        row "$o" 0 5000 "$i" 0 5000
+        row "$o" 5001 9000 "$i" 5001 9000
+        row "$o" 9000 9001 "$i" 20000 20001
+        row "$o" 9001 40000 "$i" 9001 40000
+        row "$o" 40000 50000 "$i" 12000 22000
+    } | expect_json pagebuf backward "$o"
+}
+
 test_threadcopy() {
     local o=$T/thr.out
     run_prog threadcopy "$o" threadcopy "$IN" OUT || return
@@ -310,6 +325,7 @@ test_memfuzz
 test_bigbuf
 test_forkcopy
 test_forkwarm
+test_pagebuf
 test_threadcopy
 test_bigread
 finish

@@ -26,6 +26,30 @@ static __attribute__((noinline)) SW load_holey(const struct sh_holey *h, UWord o
     return sw_from_bytes(ids, (UInt)size);
 }
 
+/* Some byte of [off, off+size) lies in a linear page (ct_shadow.h). */
+static inline Bool sh_linpage(const UInt *sec, UWord off, UWord size)
+{
+    const UChar *pg = sh_pages(sec);
+    return ((pg[off >> SH_PAGE_BITS] | pg[(off + size - 1) >> SH_PAGE_BITS]) & SH_PG_LINEAR) != 0;
+}
+
+/* A load touching a linear page: computed, as from a linear secondary,
+ * when it lies in that page; across two pages through the ids. */
+static __attribute__((noinline)) SW load_linpage(const UInt *sec, UWord off, UWord size)
+{
+    UWord q = off >> SH_PAGE_BITS;
+    if (q == (off + size - 1) >> SH_PAGE_BITS) {
+        UInt first = sh_lin(sec)[q] + (UInt)(off & (SH_PAGE - 1));
+        return size == 1 ? first : sw_make(SW_LIN, 0, first);
+    }
+    UInt ids[SW_MAXB];
+    for (UWord i = 0; i < size; i++) {
+        UWord o = off + i, p = o >> SH_PAGE_BITS;
+        ids[i] = sh_pages(sec)[p] == SH_PG_LINEAR ? sh_lin(sec)[p] + (UInt)(o & (SH_PAGE - 1)) : sec[o];
+    }
+    return sw_from_bytes(ids, (UInt)size);
+}
+
 SW ct_h_load(Addr a, UWord size)
 {
     STAT(ST_LOAD);
@@ -41,6 +65,8 @@ SW ct_h_load(Addr a, UWord size)
         }
         if (UNLIKELY(SH_HOLEY(r))) return load_holey(SH_HOLEY_OF(r), a & SH_SEC_MASK, size);
         if (!sh_dirty((const UInt *)r, a & SH_SEC_MASK, size)) return 0;   /* never labelled */
+        if (UNLIKELY(sh_linpage((const UInt *)r, a & SH_SEC_MASK, size)))
+            return load_linpage((const UInt *)r, a & SH_SEC_MASK, size);
         const UInt *p = (const UInt *)r + (a & SH_SEC_MASK);
         UInt first = p[0];
         UWord i;
@@ -81,6 +107,7 @@ void ct_h_store(Addr a, UWord size, SW w)
             if (!s) { STAT(ST_STORE_NOSEC); return; }
             STAT(ST_STORE_CLEANSEC);
             if (!sh_dirty(s, a & SH_SEC_MASK, size)) return;   /* clean already */
+            sh_prep(s, a & SH_SEC_MASK, size);
             UInt *p = s + (a & SH_SEC_MASK);
             for (UWord i = 0; i < size; i++) p[i] = 0;
             return;
@@ -89,6 +116,7 @@ void ct_h_store(Addr a, UWord size, SW w)
             if (!s) s = sh_sec_make(a);
             if (s) {
                 UInt *p = s + (a & SH_SEC_MASK);
+                sh_prep(s, a & SH_SEC_MASK, size);
                 for (UWord i = 0; i < size; i++) p[i] = (UInt)w;
                 sh_mark(s, a & SH_SEC_MASK, size);
             }

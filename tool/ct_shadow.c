@@ -99,6 +99,12 @@ UInt *sh_sec_expand(Addr a)
     return s;
 }
 
+void sh_page_ids(UInt *sec, UWord q)
+{
+    ids_linear(sec + (q << SH_PAGE_BITS), SH_PAGE, sh_lin(sec)[q]);
+    sh_pages(sec)[q] = SH_PG_IDS;
+}
+
 /* Drops whatever the slot holds (an array kept for reuse). */
 static void drop_slot(sh_sec *slot)
 {
@@ -140,6 +146,7 @@ void sh_set(Addr a, UInt id)
 {
     UInt *s = id ? sh_sec_make(a) : sh_sec_of(a);
     if (s) {
+        sh_prep(s, a & SH_SEC_MASK, 1);
         s[a & SH_SEC_MASK] = id;
         if (id) sh_mark(s, a & SH_SEC_MASK, 1);
     }
@@ -160,7 +167,18 @@ void sh_get_range(Addr a, SizeT n, UInt *out)
             const struct sh_holey *h = SH_HOLEY_OF(r);
             for (SizeT j = 0; j < k; j++) out[j] = sh_hole(h, off + j) ? 0 : h->first + (UInt)(off + j);
         }
-        else if (r)       ids_copy(out, (const UInt *)r + off, k);
+        else if (r) {
+            /* page by page: a linear page's ids are computed */
+            const UInt *sec = (const UInt *)r;
+            for (SizeT j = 0; j < k; ) {
+                UWord o = off + j, q = o >> SH_PAGE_BITS;
+                SizeT m = SH_PAGE - (o & (SH_PAGE - 1));
+                if (m > k - j) m = k - j;
+                if (sh_pages(sec)[q] == SH_PG_LINEAR) ids_linear(out + j, m, sh_lin(sec)[q] + (UInt)(o & (SH_PAGE - 1)));
+                else ids_copy(out + j, sec + o, m);
+                j += m;
+            }
+        }
         else              VG_(memset)(out, 0, k * sizeof(UInt));
         a += k; n -= k; out += k;
     }
@@ -176,6 +194,7 @@ void sh_put_range(Addr a, SizeT n, const UInt *ids)
             if (j < k) s = sh_sec_make(a);
         }
         if (s) {
+            sh_prep(s, a & SH_SEC_MASK, k);
             ids_copy(s + (a & SH_SEC_MASK), ids, k);
             sh_mark(s, a & SH_SEC_MASK, k);
         }
@@ -198,10 +217,31 @@ void sh_fill(Addr a, SizeT n, UInt id)
         UInt *s = id ? sh_sec_make(a) : sh_sec_of(a);
         if (s) {
             UInt *p = s + (a & SH_SEC_MASK);
+            sh_prep(s, a & SH_SEC_MASK, k);
             if (id == 0) VG_(memset)(p, 0, k * sizeof(UInt));
             else { ids_fill(p, k, id); sh_mark(s, a & SH_SEC_MASK, k); }
         }
         a += k; n -= k;
+    }
+}
+
+/* Bytes [off, off+k) of an array secondary get base, base+1, ...: whole
+ * pages as linear pages (ct_shadow.h), the pieces at either end as ids. */
+static void lin_pages(UInt *s, UWord off, SizeT k, UInt base)
+{
+    UChar *pg = sh_pages(s);
+    while (k) {
+        UWord q = off >> SH_PAGE_BITS, in = off & (SH_PAGE - 1);
+        SizeT m = SH_PAGE - in < k ? SH_PAGE - in : k;
+        if (m == SH_PAGE && base != 0 && base <= CT_SET_BASE - SH_PAGE) {
+            pg[q] = SH_PG_LINEAR;
+            sh_lin(s)[q] = base;
+        } else {
+            sh_prep(s, off, m);
+            ids_linear(s + off, m, base);
+            pg[q] = SH_PG_IDS;
+        }
+        off += m; k -= m; base += (UInt)m;
     }
 }
 
@@ -220,10 +260,7 @@ void sh_linear(Addr a, SizeT n, UInt base)
             }
         }
         UInt *s = sh_sec_make(a);
-        if (s) {
-            ids_linear(s + (a & SH_SEC_MASK), k, base);
-            sh_mark(s, a & SH_SEC_MASK, k);
-        }
+        if (s) lin_pages(s, a & SH_SEC_MASK, k, base);
         a += k; n -= k; base += (UInt)k;
     }
 }
@@ -256,10 +293,20 @@ void sh_copy(Addr from, Addr to, SizeT n)
             sh_put_range(to, k3, buf);
             k2 = k3;
         } else if (r) {
-            UInt *d = sh_sec_make(to);
-            if (d) {
-                ids_copy(d + (to & SH_SEC_MASK), (const UInt *)r + (from & SH_SEC_MASK), k2);
-                sh_mark(d, to & SH_SEC_MASK, k2);
+            /* a linear page of the source stays linear where it can */
+            const UInt *sec = (const UInt *)r;
+            UWord o = from & SH_SEC_MASK, q = o >> SH_PAGE_BITS;
+            SizeT m = SH_PAGE - (o & (SH_PAGE - 1));
+            if (m < k2) k2 = m;
+            if (sh_pages(sec)[q] == SH_PG_LINEAR) {
+                sh_linear(to, k2, sh_lin(sec)[q] + (UInt)(o & (SH_PAGE - 1)));
+            } else {
+                UInt *d = sh_sec_make(to);
+                if (d) {
+                    sh_prep(d, to & SH_SEC_MASK, k2);
+                    ids_copy(d + (to & SH_SEC_MASK), sec + o, k2);
+                    sh_mark(d, to & SH_SEC_MASK, k2);
+                }
             }
         } else {
             sh_fill(to, k2, 0);           /* clean source: clears, allocates nothing */
@@ -277,8 +324,17 @@ Bool sh_any(Addr a, SizeT n)
         if (SH_HOLEY(r)) {
             for (j = 0; j < k; j++) if (!sh_hole(SH_HOLEY_OF(r), (a & SH_SEC_MASK) + j)) return True;
         } else if (r) {
-            const UInt *p = (const UInt *)r + (a & SH_SEC_MASK);
-            for (j = 0; j < k; j++) if (p[j]) return True;
+            /* page by page: clean pages are skipped, linear ones answer */
+            const UInt *sec = (const UInt *)r;
+            for (j = 0; j < k; ) {
+                UWord o = (a & SH_SEC_MASK) + j, q = o >> SH_PAGE_BITS;
+                SizeT m = SH_PAGE - (o & (SH_PAGE - 1)), i;
+                if (m > k - j) m = k - j;
+                if (sh_pages(sec)[q] == SH_PG_LINEAR) return True;
+                if (sh_pages(sec)[q] == SH_PG_IDS)
+                    for (i = 0; i < m; i++) if (sec[o + i]) return True;
+                j += m;
+            }
         }
         a += k; n -= k;
     }
@@ -291,7 +347,9 @@ void sh_foreach_sec(void (*fn)(UInt *ids, SizeT n, void *ctx), void *ctx)
         sh_sec *l2 = sh_l1[i];
         if (!l2) continue;
         for (UWord j = 0; j < (1 << 16); j++)
-            if (SH_ARRAY((UWord)l2[j])) fn(l2[j], SH_SEC_SIZE, ctx);
+            if (SH_ARRAY((UWord)l2[j]))
+                for (UWord q = 0; q < SH_NPAGES; q++)
+                    if (sh_pages(l2[j])[q] == SH_PG_IDS) fn(l2[j] + (q << SH_PAGE_BITS), SH_PAGE, ctx);
     }
 }
 

@@ -57,19 +57,31 @@ static inline Bool sh_hole(const struct sh_holey *h, UWord off)
 UInt *sh_sec_expand(Addr a);                   /* a linear or holey secondary made an array */
 
 /* The page map of an array secondary: one byte per 4 KB page, in front of
- * the ids, 0 while every id of the page is 0.  Every write of a label sets
- * it (sh_mark); it is cleared only with the whole secondary.  A load, or a
- * clean store, in a page that never held a label touches no ids: most of
- * the memory a labelled program uses around its labelled data (gzip's hash
- * chains, sort's line table, the stack) stays clean, and its ids would
- * only fill the caches (memcheck's distinguished secondaries do the same
- * per 64 KB). */
+ * the ids: SH_PG_CLEAN while every id of the page is 0, SH_PG_IDS once a
+ * label was written (sh_mark; cleared only with the whole secondary), or
+ * SH_PG_LINEAR: one source read labelled the whole page as one run, byte i
+ * having id sh_lin(sec)[page] + i, and the page's ids are not kept (they
+ * may be stale).  A load, or a clean store, in a page that never held a
+ * label touches no ids: most of the memory a labelled program uses around
+ * its labelled data (gzip's hash chains, sort's line table, the stack)
+ * stays clean, and its ids would only fill the caches (memcheck's
+ * distinguished secondaries do the same per 64 KB).  A linear page is what
+ * a linear secondary is, per 4 KB: a received stream's buffer (curl's
+ * 100 KB, not 64 KB aligned) costs 4 bytes per page, not 16 KB of ids to
+ * write at every recv and read at every write.  Every writer of ids calls
+ * sh_prep first, which gives a linear page its ids back. */
 #define SH_PAGE_BITS 12
+#define SH_PAGE      (1UL << SH_PAGE_BITS)
 #define SH_NPAGES    (SH_SEC_SIZE >> SH_PAGE_BITS)
-#define SH_HDR       64                            /* bytes before the ids */
+#define SH_HDR       128                           /* bytes before the ids */
+#define SH_PG_CLEAN  0
+#define SH_PG_IDS    1
+#define SH_PG_LINEAR 2
 static inline UChar *sh_pages(const UInt *sec) { return (UChar *)sec - SH_NPAGES; }
+/* the first id of each linear page, in front of the page map */
+static inline UInt *sh_lin(const UInt *sec) { return (UInt *)((UChar *)sec - SH_NPAGES) - SH_NPAGES; }
 /* Some id of bytes [off, off+n) of the secondary may be non-zero (n >= 1,
- * off+n within the secondary). */
+ * n <= SH_PAGE, off+n within the secondary: at most two pages). */
 static inline Bool sh_dirty(const UInt *sec, UWord off, UWord n)
 {
     const UChar *pg = sh_pages(sec);
@@ -78,11 +90,23 @@ static inline Bool sh_dirty(const UInt *sec, UWord off, UWord n)
 static inline void sh_mark(UInt *sec, UWord off, UWord n)
 {
     UChar *pg = sh_pages(sec);
-    for (UWord q = off >> SH_PAGE_BITS; q <= (off + n - 1) >> SH_PAGE_BITS; q++) pg[q] = 1;
+    for (UWord q = off >> SH_PAGE_BITS; q <= (off + n - 1) >> SH_PAGE_BITS; q++) pg[q] = SH_PG_IDS;
+}
+void sh_page_ids(UInt *sec, UWord q);            /* a linear page's ids written out */
+/* Before ids of [off, off+n) are written (or read as ids): linear pages
+ * there get their ids back. */
+static inline void sh_prep(UInt *sec, UWord off, UWord n)
+{
+    const UChar *pg = sh_pages(sec);
+    UWord q0 = off >> SH_PAGE_BITS, q1 = (off + n - 1) >> SH_PAGE_BITS;
+    if (LIKELY(!((pg[q0] | pg[q1]) & SH_PG_LINEAR) && q1 - q0 < 2)) return;
+    for (UWord q = q0; q <= q1; q++)
+        if (pg[q] == SH_PG_LINEAR) sh_page_ids(sec, q);
 }
 
 /* The array of ids holding address a, or NULL when nothing there was ever
- * labelled (a linear secondary is expanded). */
+ * labelled (a linear secondary is expanded).  Its linear pages stay: call
+ * sh_prep before touching ids. */
 static inline UInt *sh_sec_of(Addr a)
 {
     UWord r = sh_sec_raw(a);
@@ -96,7 +120,11 @@ static inline UInt sh_get(Addr a)
     UWord r = sh_sec_raw(a), off = a & SH_SEC_MASK;
     if (SH_LINEAR(r)) return SH_LINEAR_FIRST(r) + (UInt)off;
     if (SH_HOLEY(r)) return sh_hole(SH_HOLEY_OF(r), off) ? 0 : SH_HOLEY_OF(r)->first + (UInt)off;
-    return r ? ((const UInt *)r)[off] : 0;
+    if (!r) return 0;
+    const UInt *s = (const UInt *)r;
+    UWord q = off >> SH_PAGE_BITS;
+    if (sh_pages(s)[q] == SH_PG_LINEAR) return sh_lin(s)[q] + (UInt)(off & (SH_PAGE - 1));
+    return s[off];
 }
 void sh_set(Addr a, UInt id);
 void sh_get_range(Addr a, SizeT n, UInt *out);   /* out[0..n) */
@@ -109,8 +137,9 @@ void sh_linear(Addr a, SizeT n, UInt base);      /* byte i gets base+i */
 void sh_copy(Addr from, Addr to, SizeT n);       /* memmove semantics */
 Bool sh_any(Addr a, SizeT n);                    /* some byte labelled? */
 
-/* Visit every array secondary (garbage collection rewrites set ids; a
- * linear one holds direct labels only). */
+/* Visit the ids of every page that holds them (garbage collection
+ * rewrites set ids; linear secondaries and pages hold direct labels only,
+ * clean pages none). */
 void sh_foreach_sec(void (*fn)(UInt *ids, SizeT n, void *ctx), void *ctx);
 ULong sh_bytes_allocated(void);
 

@@ -55,6 +55,7 @@ static ULong page_hash(Addr p, ULong n)
 {
     UInt *sec = sh_sec_of(p);
     if (!sec) return 0;
+    sh_prep(sec, p & SH_SEC_MASK, n);            /* linear pages: their ids */
     const UInt *ids = sec + (p & SH_SEC_MASK);   /* a page never straddles a secondary */
     ULong h = 0xcbf29ce484222325ULL;
     Bool any = False;

@@ -287,6 +287,71 @@ static void walk_linear(UInt first, ULong k, ULong rel, UInt skip_handle, sink_f
     }
 }
 
+/* Runs cut where a linear page meets ids (ct_shadow.h) joined again: the
+ * same runs the ids alone would give. */
+struct merge {
+    sink_fn fn;
+    void *ctx;
+    Bool have;
+    ULong rel, len, src_off, src_len, time;
+    UInt src, mode;
+};
+
+static void merge_flush(struct merge *m)
+{
+    if (m->have) m->fn(m->ctx, m->rel, m->len, m->src, m->src_off, m->src_len, m->mode, m->time);
+    m->have = False;
+}
+
+static void merge_run(void *vm, ULong rel, ULong len, UInt src, ULong src_off, ULong src_len, UInt mode,
+                      ULong time)
+{
+    struct merge *m = vm;
+    if (m->have && mode == CT_MODE_ALIGNED && m->mode == CT_MODE_ALIGNED && src == m->src &&
+        time == m->time && m->rel + m->len == rel && m->src_off + m->src_len == src_off) {
+        m->len += len;
+        m->src_len += src_len;
+        return;
+    }
+    merge_flush(m);
+    m->have = True;
+    m->rel = rel; m->len = len; m->src = src; m->src_off = src_off; m->src_len = src_len;
+    m->mode = mode; m->time = time;
+}
+
+/* Bytes [off, off+k) of an array secondary: ids read in place, linear
+ * pages (a run each, consecutive ones together) computed. */
+static void walk_sec(const UInt *sec, UWord off, ULong k, ULong rel, UInt skip_handle, sink_fn fn, void *ctx)
+{
+    const UChar *pg = sh_pages(sec);
+    UWord q0 = off >> SH_PAGE_BITS, q1 = (off + k - 1) >> SH_PAGE_BITS, q;
+    Bool any = False;
+    for (q = q0; q <= q1; q++) any |= pg[q] == SH_PG_LINEAR;
+    if (!any) { walk_ids(sec + off, k, rel, skip_handle, fn, ctx); return; }
+    struct merge m = { fn, ctx, False, 0, 0, 0, 0, 0, 0, 0 };
+    ULong i = 0;
+    while (i < k) {
+        UWord o = off + i;
+        q = o >> SH_PAGE_BITS;
+        /* the longest piece of one kind: linear pages whose runs continue
+         * each other, or pages of ids */
+        Bool lin = pg[q] == SH_PG_LINEAR;
+        UInt first = lin ? sh_lin(sec)[q] + (UInt)(o & (SH_PAGE - 1)) : 0;
+        ULong j = i + (SH_PAGE - (o & (SH_PAGE - 1)));
+        while (j < k) {
+            UWord p = (off + j) >> SH_PAGE_BITS;
+            if ((pg[p] == SH_PG_LINEAR) != lin) break;
+            if (lin && sh_lin(sec)[p] != first + (UInt)(j - i)) break;
+            j += SH_PAGE;
+        }
+        if (j > k) j = k;
+        if (lin) walk_linear(first, j - i, rel + i, skip_handle, merge_run, &m);
+        else walk_ids(sec + o, j - i, rel + i, skip_handle, merge_run, &m);
+        i = j;
+    }
+    merge_flush(&m);
+}
+
 /* The source runs of n bytes at buf: runs of consecutive direct labels
  * are aligned runs; a byte carrying a set gives "all" runs from each range
  * of the set.  fn gets each with its offset in the buffer.  skip_handle (a
@@ -315,7 +380,7 @@ void sink_walk(Addr buf, ULong n, UInt skip_handle, sink_fn fn, void *ctx)
                 i = j;
             }
         }
-        else if (r) walk_ids((const UInt *)r + off, k, done, skip_handle, fn, ctx);
+        else if (r) walk_sec((const UInt *)r, off, k, done, skip_handle, fn, ctx);
         done += k;
     }
 }
