@@ -14,7 +14,6 @@
 #include "../common/ct_wire.h"
 
 struct ring {
-    int fd;
     struct ct_ring_hdr *hdr;
     unsigned char *data;
     uint32_t size;
@@ -46,7 +45,7 @@ struct ring *ring_attach(int fd, uint32_t data_size, char *why, size_t wn)
         snprintf(why, wn, "cannot map the RING's memory");
         goto fail;
     }
-    r->fd = fd;
+    close(fd);                 /* the mapping is enough: one fd per tracker, not two */
     r->hdr = m;
     r->data = (unsigned char *)m + CT_RING_HDR;
     r->size = data_size;
@@ -82,6 +81,5 @@ void ring_free(struct ring *r)
     if (!r)
         return;
     munmap(r->hdr, (size_t)CT_RING_HDR + r->size);
-    close(r->fd);
     free(r);
 }

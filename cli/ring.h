@@ -8,8 +8,8 @@
 
 struct ring;
 
-/* Maps the memfd a RING message brought (fd is taken: closed on failure
- * and by ring_free); NULL with a reason in why when it is not a ring of
+/* Maps the memfd a RING message brought (fd is taken: closed once
+ * mapped, or on failure); NULL with a reason in why when it is not a ring of
  * data_size bytes. */
 struct ring *ring_attach(int fd, uint32_t data_size, char *why, size_t wn);
 /* Copies up to cap waiting bytes to dst and frees their room; returns
