@@ -26,11 +26,12 @@ static __attribute__((noinline)) SW load_holey(const struct sh_holey *h, UWord o
     return sw_from_bytes(ids, (UInt)size);
 }
 
-/* Some byte of [off, off+size) lies in a linear page (ct_shadow.h). */
-static inline Bool sh_linpage(const UInt *sec, UWord off, UWord size)
+/* The states of the (at most two) pages of [off, off+size), or'ed: 0
+ * never labelled, SH_PG_LINEAR set when one is a linear page. */
+static inline UWord sh_pagestate(const UInt *sec, UWord off, UWord size)
 {
     const UChar *pg = sh_pages(sec);
-    return ((pg[off >> SH_PAGE_BITS] | pg[(off + size - 1) >> SH_PAGE_BITS]) & SH_PG_LINEAR) != 0;
+    return pg[off >> SH_PAGE_BITS] | pg[(off + size - 1) >> SH_PAGE_BITS];
 }
 
 /* A load touching a linear page: computed, as from a linear secondary,
@@ -64,9 +65,9 @@ SW ct_h_load(Addr a, UWord size)
             return size == 1 ? first : sw_make(SW_LIN, 0, first);
         }
         if (UNLIKELY(SH_HOLEY(r))) return load_holey(SH_HOLEY_OF(r), a & SH_SEC_MASK, size);
-        if (!sh_dirty((const UInt *)r, a & SH_SEC_MASK, size)) return 0;   /* never labelled */
-        if (UNLIKELY(sh_linpage((const UInt *)r, a & SH_SEC_MASK, size)))
-            return load_linpage((const UInt *)r, a & SH_SEC_MASK, size);
+        UWord pgs = sh_pagestate((const UInt *)r, a & SH_SEC_MASK, size);
+        if (!pgs) return 0;                                      /* never labelled */
+        if (UNLIKELY(pgs & SH_PG_LINEAR)) return load_linpage((const UInt *)r, a & SH_SEC_MASK, size);
         const UInt *p = (const UInt *)r + (a & SH_SEC_MASK);
         UInt first = p[0];
         UWord i;
