@@ -24,7 +24,7 @@
 #endif
 
 #define CT_WIRE_MAGIC   0x31575443u   /* "CTW1" */
-#define CT_WIRE_VERSION 2u   /* 2: CLASSQ names the stream (sink, sink_off) */
+#define CT_WIRE_VERSION 3u   /* 2: CLASSQ names the stream (sink, sink_off); 3: RING */
 #define CT_WIRE_MAXMSG  (64u * 1024u) /* no message is longer */
 
 enum ct_msg_type {

@@ -32,7 +32,7 @@ import zlib
 
 HELLO, OBJECT, FLOW, EXIT, RUN, RING = 1, 2, 3, 4, 6, 18
 RING_HDR = 4096
-MAGIC, VERSION = 0x31575443, 2
+MAGIC, VERSION = 0x31575443, 3
 
 
 def msg(mtype, body, tail=b""):

@@ -335,10 +335,21 @@ UInt sw_byte(SW w, UInt i)
     }
 }
 
+/* sw_byte for bytes 0..n-1, the kind looked at once (not per byte). */
 void sw_to_bytes(SW w, UInt n, UInt *out)
 {
     if (w == 0) { VG_(memset)(out, 0, n * sizeof(UInt)); return; }
-    for (UInt i = 0; i < n; i++) out[i] = sw_byte(w, i);
+    UInt len = SW_LEN(w), id = SW_ID(w), lim = len && len < n ? len : n, i = 0;
+    switch (SW_KIND(w)) {
+    case SW_UNI: for (; i < lim; i++) out[i] = id; break;
+    case SW_LIN: for (; i < lim; i++) out[i] = id + i; break;
+    default: {
+        UInt vn;
+        const UInt *v = sw_vec(w, &vn);
+        for (; i < lim; i++) out[i] = i < vn ? v[i] : 0;
+    }
+    }
+    for (; i < n; i++) out[i] = 0;
 }
 
 SW sw_from_bytes(const UInt *ids, UInt n)
