@@ -245,8 +245,9 @@ static void write_flow(const struct ct_msg_flow *f)
  * once three flows confirm it, so two neighbours of different patterns
  * never pair up by accident. */
 #define NPAT 12
-static struct ct_msg_flow pats[NPAT];
-static UInt npats;
+static struct ct_msg_flow pats[NPAT];  /* a circle: the oldest at pats[pat0] */
+static UInt npats, pat0;
+#define PAT(i) pats[(pat0 + (i)) % NPAT]        /* the i-th oldest */
 
 static Bool same_shape(const struct ct_msg_flow *p, const struct ct_msg_flow *f)
 {
@@ -263,24 +264,27 @@ static Bool continues(const struct ct_msg_flow *p, const struct ct_msg_flow *f)
         && f->src_off == p->src_off + p->reps * p->src_step;
 }
 
+/* The oldest goes in O(1) (every new flow of a full window evicts it); one
+ * in the middle moves the younger ones down. */
 static void pat_remove(UInt i)
 {
-    VG_(memmove)(pats + i, pats + i + 1, (npats - i - 1) * sizeof *pats);
+    if (i == 0) pat0 = (pat0 + 1) % NPAT;
+    else for (UInt k = i; k + 1 < npats; k++) PAT(k) = PAT(k + 1);
     npats--;
 }
 
 static void pattern_add(const struct ct_msg_flow *f)
 {
     for (UInt i = npats; i > 0; i--)
-        if (continues(&pats[i - 1], f)) { pats[i - 1].reps++; return; }
+        if (continues(&PAT(i - 1), f)) { PAT(i - 1).reps++; return; }
     /* Two single flows a and b with b - a == f - b start a pattern. */
     for (UInt j = npats; j > 0; j--) {
-        struct ct_msg_flow *b = &pats[j - 1];
+        struct ct_msg_flow *b = &PAT(j - 1);
         if (b->reps != 1 || !same_shape(b, f)) continue;
         if (f->sink_off < b->sink_off + b->sink_len || f->src_off < b->src_off) continue;
         ULong ss = f->sink_off - b->sink_off, rs = f->src_off - b->src_off;
         for (UInt i = j - 1; i > 0; i--) {
-            struct ct_msg_flow *a = &pats[i - 1];
+            struct ct_msg_flow *a = &PAT(i - 1);
             if (a->reps == 1 && same_shape(a, f) && a->sink_off + ss == b->sink_off
                 && a->src_off + rs == b->src_off) {
                 a->reps = 3;
@@ -292,19 +296,20 @@ static void pattern_add(const struct ct_msg_flow *f)
         }
     }
     if (npats == NPAT) {                  /* evict the oldest */
-        write_flow(&pats[0]);
+        write_flow(&PAT(0));
         pat_remove(0);
     }
-    pats[npats] = *f;
-    pats[npats].reps = 1;
-    pats[npats].sink_step = pats[npats].src_step = 0;
+    struct ct_msg_flow *n = &PAT(npats);
+    *n = *f;
+    n->reps = 1;
+    n->sink_step = n->src_step = 0;
     npats++;
 }
 
 static void patterns_flush(void)
 {
-    for (UInt i = 0; i < npats; i++) write_flow(&pats[i]);
-    npats = 0;
+    for (UInt i = 0; i < npats; i++) write_flow(&PAT(i));
+    npats = pat0 = 0;
 }
 
 /* Stage 1 hands its finished flow to stage 2. */
@@ -579,7 +584,7 @@ void em_child_after_fork(void)
     conn_base = 0;
     ackfill = 0;
     have_pend = False;
-    npats = 0;
+    npats = pat0 = 0;
     said_hello = False;
     broken = False;
     if (ct_opt.socket_path) {
