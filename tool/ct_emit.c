@@ -9,7 +9,6 @@
 #include "pub_tool_vki.h"
 #include "pub_tool_vkiscnums.h"
 
-extern Int VG_(safe_fd)(Int oldfd);   /* exported by the core, not in pub_tool headers */
 
 /* The connection to the agent.  Records stay in buf until the agent
  * acknowledges them as committed (CT_MSG_ACK): if it dies, the tracker
@@ -505,7 +504,7 @@ static Int dial(void)
     }
     /* Move it to Valgrind's reserved fd range: the program cannot close or
      * reuse it, and it is close-on-exec. */
-    return VG_(safe_fd)(fd);
+    return ct_safe_fd(fd);
 }
 
 /* A new connection starts with RUN, HELLO and every object this process

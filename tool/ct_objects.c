@@ -5,7 +5,6 @@
 #include "pub_tool_vki.h"
 #include "pub_tool_vkiscnums.h"
 
-extern Int VG_(safe_fd)(Int oldfd);   /* exported by the core, not in pub_tool headers */
 
 /* ---------------- source rules ---------------- */
 
@@ -184,7 +183,7 @@ void obj_chroot_pre(const HChar *path)
     if (pending_root) { VG_(free)(pending_root); pending_root = NULL; }
     if (proc_fd < 0) {
         SysRes r = ct_syscall(__NR_openat, (UWord)VKI_AT_FDCWD, (UWord)"/proc", 010000000 /* O_PATH */ | 0200000 /* O_DIRECTORY */, 0, 0, 0);
-        if (!sr_isError(r)) proc_fd = VG_(safe_fd)((Int)sr_Res(r));
+        if (!sr_isError(r)) proc_fd = ct_safe_fd((Int)sr_Res(r));
     }
     SysRes r = ct_syscall(__NR_openat, (UWord)VKI_AT_FDCWD, (UWord)path, 010000000 | 0200000, 0, 0, 0);
     if (sr_isError(r)) return;

@@ -17,7 +17,6 @@
 #include "pub_tool_vki.h"
 #include "pub_tool_vkiscnums.h"
 
-extern Int VG_(safe_fd)(Int oldfd);   /* exported by the core, not in pub_tool headers */
 extern SysRes VG_(am_shared_mmap_file_float_valgrind)(SizeT length, UInt prot, Int fd, Off64T offset);
 
 #define RING_DATA (1u << 20)
@@ -25,7 +24,6 @@ extern SysRes VG_(am_shared_mmap_file_float_valgrind)(SizeT length, UInt prot, I
 
 static struct ct_ring_hdr *hdr;       /* NULL: the socket carries the stream */
 static UChar *data;
-static Int memfd = -1;
 static ULong last_bell_ns;
 
 Bool ring_on(void) { return hdr != NULL; }
@@ -33,10 +31,8 @@ Bool ring_on(void) { return hdr != NULL; }
 void ring_close(void)
 {
     if (hdr) VG_(am_munmap_valgrind)((Addr)hdr, RING_SIZE);
-    if (memfd >= 0) VG_(close)(memfd);
     hdr = NULL;
     data = NULL;
-    memfd = -1;
 }
 
 /* sendmsg with one fd attached (SCM_RIGHTS); vki has no CMSG_LEN/SPACE. */
@@ -80,10 +76,13 @@ Bool ring_open(Int sock, const void *msg, SizeT len)
     }
     SysRes m = VG_(am_shared_mmap_file_float_valgrind)(RING_SIZE, VKI_PROT_READ | VKI_PROT_WRITE, fd, 0);
     if (sr_isError(m)) { VG_(close)(fd); return False; }
-    memfd = VG_(safe_fd)(fd);          /* out of the program's reach, close-on-exec */
     hdr = (struct ct_ring_hdr *)sr_Res(m);
     data = (UChar *)hdr + CT_RING_HDR;
-    if (memfd < 0 || !send_with_fd(sock, msg, len, memfd)) {
+    /* the mapping is what both ends keep: once the agent has the fd, ours
+     * goes (Valgrind reserves only a dozen fds for itself) */
+    Bool sent = send_with_fd(sock, msg, len, fd);
+    VG_(close)(fd);
+    if (!sent) {
         ring_close();
         return False;
     }

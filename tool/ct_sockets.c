@@ -44,7 +44,6 @@
 #include "../bpf/udptag.h"
 #include "ct_udptag.h"
 
-extern Int VG_(safe_fd)(Int oldfd);   /* exported by the core, not in pub_tool headers */
 
 #define X_SOL_SOCKET   1
 #define X_SO_TYPE      3
@@ -254,7 +253,11 @@ static Bool tcp_ids(Int fd, UInt *iss, UInt *irs, Int *active)
             return agent_ids(cookie, iss, irs, active);
         }
         /* Valgrind's reserved fd range: the program can neither see nor close it. */
-        map_fd = VG_(safe_fd)((Int)r);
+        map_fd = ct_safe_fd((Int)r);
+        if (map_fd < 0) {                  /* Valgrind's reserved fds are used up */
+            ids_by_agent = True;
+            return agent_ids(cookie, iss, irs, active);
+        }
     }
     struct tcpid_val v;
     struct { UInt map_fd, pad; ULong key, value, flags; ULong pad2[14]; } attr;

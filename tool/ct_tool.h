@@ -55,6 +55,9 @@ static inline void ct_need_tracking(void)
 
 /* ---- raw syscalls (ct_sys.c): the core exports VG_(do_syscall) ---- */
 SysRes ct_syscall(UWord nr, UWord a1, UWord a2, UWord a3, UWord a4, UWord a5, UWord a6);
+/* fd moved into Valgrind's reserved range (close-on-exec), or -1 (and
+ * closed) when that range is full */
+Int ct_safe_fd(Int fd);
 ULong  ct_now_ns(void);            /* CLOCK_REALTIME in ns */
 /* n bytes from s to d, first byte first (right for any d not inside
  * (s, s+n)): `rep movsb`, fast on every CPU with ERMS, where VG_(memcpy)

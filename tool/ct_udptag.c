@@ -36,7 +36,6 @@
 #include "../bpf/udptag.h"
 
 /* exported by the core, not in pub_tool headers */
-extern Int VG_(safe_fd)(Int oldfd);
 extern SysRes VG_(mk_SysRes_Success)(UWord val);
 
 #ifndef __NR_bpf
@@ -65,7 +64,7 @@ static Int obj_get(const HChar *path)
     VG_(memset)(&attr, 0, sizeof attr);
     attr.pathname = (ULong)(Addr)path;
     Long r = sys(__NR_bpf, X_BPF_OBJ_GET, (UWord)&attr, sizeof attr);
-    return r < 0 ? -1 : VG_(safe_fd)((Int)r);   /* out of the program's sight */
+    return r < 0 ? -1 : ct_safe_fd((Int)r);   /* out of the program's sight */
 }
 
 /* This namespace's maps (the pin folder is named by its inode). */

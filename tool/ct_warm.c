@@ -23,13 +23,13 @@
  * `--ct-warm-fork=no` turns all of this off.
  */
 #include "ct_warm.h"
+#include "pub_tool_libcfile.h"
 #include "vki/vki-scnums-amd64-linux.h"
 #include "pub_tool_aspacemgr.h"
 #include "pub_tool_libcproc.h"
 #include "pub_tool_transtab.h"
 
 /* Exported by libcoregrind, not declared in the pub_tool headers. */
-extern Int VG_(safe_fd)(Int oldfd);
 extern Bool VG_(translate)(ThreadId tid, Addr nraddr, Bool debugging_translation,
                            Int debugging_verbosity, ULong bbs_done, Bool allow_redirection);
 extern Bool VG_(search_transtab)(Addr *res_hcode, UShort *res_sNo, UShort *res_tteNo,
@@ -47,6 +47,7 @@ static Bool warm_child;         /* the pipe is an ancestor's: report to it */
 static struct warm_ent pend[WARM_BATCH];
 static Int npend;
 static ULong warm_done;
+static Bool warm_tried;         /* the pipe was made, or could not be */
 
 /* The file mapping at a (device, inode, offset of a), if it is executable
  * client code. */
@@ -84,9 +85,13 @@ static Bool make_pipe(void)
     if (sr_isError(r)) return False;
     ct_syscall(__NR_fcntl, (UWord)fd[0], 1031 /* F_SETPIPE_SZ */, WARM_PIPE_SZ, 0, 0, 0);
     /* out of the program's reach, as the agent's socket (ct_emit.c) */
-    warm_rd = VG_(safe_fd)(fd[0]);
-    warm_wr = VG_(safe_fd)(fd[1]);
-    return warm_rd >= 0 && warm_wr >= 0;
+    warm_rd = ct_safe_fd(fd[0]);
+    warm_wr = ct_safe_fd(fd[1]);
+    if (warm_rd >= 0 && warm_wr >= 0) return True;
+    if (warm_rd >= 0) VG_(close)(warm_rd);
+    if (warm_wr >= 0) VG_(close)(warm_wr);
+    warm_rd = warm_wr = -1;
+    return False;
 }
 
 /* The parent: translate what the children reported. */
@@ -113,13 +118,17 @@ void warm_before_fork(ThreadId tid)
 {
     if (!ct_opt.warm_fork) return;
     if (warm_child) { warm_flush(); return; }   /* its child must not resend these */
-    if (warm_rd < 0) { make_pipe(); return; }
+    if (warm_rd < 0) { if (!warm_tried) { warm_tried = True; make_pipe(); } return; }
     drain(tid);
 }
 
 void warm_child_after_fork(void)
 {
-    if (warm_wr >= 0) warm_child = True;
+    if (warm_wr < 0) return;
+    warm_child = True;
+    /* a child only writes: one reserved fd fewer (Valgrind has a dozen) */
+    if (warm_rd >= 0) VG_(close)(warm_rd);
+    warm_rd = -1;
 }
 
 void warm_fini(void)
