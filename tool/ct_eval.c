@@ -184,7 +184,8 @@ static void ev_prof(const UInt *code)
 }
 static const HChar *opname[] = { "end", "leaf", "const", "sub", "widen", "union", "bytewise", "cat",
                                  "piece", "shift", "addr", "export", "import", "drop",
-                                 "lsub", "lwiden", "union0", "expdrop", "shiftc", "end0" };
+                                 "lsub", "lwiden", "union0", "expdrop", "shiftc", "end0",
+                                 "bwsub", "unisub" };
 void ev_prof_print(void)
 {
     for (Int r = 0; r < 25; r++) {
@@ -194,7 +195,7 @@ void ev_prof_print(void)
         VG_(umsg)("prog %llu:", prof[best].n);
         for (const UInt *c = prof[best].code;; c++) {
             UInt w = *c, op = w & 0x3f;
-            VG_(umsg)(" %s", op < 20 ? opname[op] : "?");
+            VG_(umsg)(" %s", op < 22 ? opname[op] : "?");
             if (op == EV_LEAF || op == EV_SUB || op == EV_WIDEN || op == EV_EXPORT || op == EV_IMPORT) VG_(umsg)("%u", (w >> 8) & 0xff);
             if (op == EV_SUB) VG_(umsg)(".%u", (w >> 16) & 0xff);
             if (op == EV_CONST) c++;
@@ -222,6 +223,7 @@ SW ct_h_eval_run(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
         T3(EV_SUB, sub), T3(EV_WIDEN, widen), T3(EV_UNION, uni), T3(EV_BYTEWISE, bytewise),
         T3(EV_CAT, cat), T3(EV_PIECE, piece), T3(EV_SHIFT, shift), T3(EV_SHIFTC, shiftc),
         T3(EV_ADDR, addr), T3(EV_LSUB, lsub), T3(EV_LWIDEN, lwiden), T3(EV_UNION0, uni0),
+        T3(EV_BWSUB, bwsub), T3(EV_UNISUB, unisub),
     };
 #undef T3
     SW st[EV_MAX_STACK], *sp = st, a, b, c, d;   /* sp: one past the top */
@@ -252,6 +254,8 @@ OP3(uni0, sp[-1] = ev_union(sp[-1], P0, 0, P1))
 OP3(sub, sp[-1] = ev_sub(sp[-1], P0, P1))
 OP3(widen, sp[-1] = ev_widen(sp[-1], P0))
 OP3(uni, b = *--sp; sp[-1] = ev_union(sp[-1], P0, b, P1))
+OP3(bwsub, b = *--sp; sp[-1] = ev_sub(ev_bytewise(sp[-1], b, P0), 0, P1))
+OP3(unisub, b = *--sp; sp[-1] = ev_sub(ev_union(sp[-1], P0, b, P1), 0, P2))
 OP3(bytewise, b = *--sp; sp[-1] = ev_bytewise(sp[-1], b, P0))
 OP3(cat, b = *--sp; sp[-1] = ev_cat(sp[-1], b, P0, P1))
 OP3(piece, b = *--sp; sp[-1] = ev_piece(sp[-1], b, P0, P1, P2))
@@ -298,7 +302,8 @@ static void ev_analyze(struct ev_meta *m, const UInt *code)
                 shiftmask |= 1ULL << src[sp - 1];
             }
             sp--; src[sp - 1] = -1; break;
-        case EV_UNION: case EV_BYTEWISE: case EV_CAT: case EV_PIECE: sp--; src[sp - 1] = -1; break;
+        case EV_UNION: case EV_BYTEWISE: case EV_CAT: case EV_PIECE:
+        case EV_BWSUB: case EV_UNISUB: sp--; src[sp - 1] = -1; break;
         case EV_ADDR:
             /* its index test reads run-time values, and --ct-debug-addr prints */
             if (ct_opt.debug_addr) m->flags |= EVM_NOCACHE;

@@ -44,6 +44,8 @@ enum {
     EV_EXPDROP,   /* EV_EXPORT p0, EV_DROP */
     EV_SHIFTC,    /* EV_CONST p2, EV_SHIFT p0 p1: a constant amount */
     EV_END0,      /* EV_CONST 0, EV_END (a flush's program) */
+    EV_BWSUB,     /* EV_BYTEWISE p0, EV_SUB 0 p1: a 32-bit op on a 64-bit register */
+    EV_UNISUB,    /* EV_UNION p0 p1, EV_SUB 0 p2 */
 };
 /* An operation whose result is also exported carries this bit in its
  * opcode byte and the slot in the next word: one dispatch, not two (the

@@ -197,6 +197,20 @@ static Bool ev_emit(EvBuf *b, UInt w, Int push)
         b->code[b->n - 1] = ev_word(EV_LSUB, (prev >> 8) & 0xff, (w >> 8) & 0xff, (w >> 16) & 0xff);
         return True;                       /* depth: the leaf's push stands */
     }
+    /* an operation whose low bytes alone are used (32-bit arithmetic on
+     * 64-bit registers: most of a hash round), its result not exported */
+    Bool prevop = b->n && b->lastop == b->n - 1 && !(prev & (EV_EXPORT_FLAG | EV_XD_FLAG));
+    if (prevop && op == EV_SUB && ((w >> 8) & 0xff) == 0) {
+        UInt n = (w >> 16) & 0xff;
+        if ((prev & 0xff) == EV_BYTEWISE) {
+            b->code[b->n - 1] = ev_word(EV_BWSUB, (prev >> 8) & 0xff, n, 0);
+            return True;                   /* depth: the operation's result stands */
+        }
+        if ((prev & 0xff) == EV_UNION) {
+            b->code[b->n - 1] = ev_word(EV_UNISUB, (prev >> 8) & 0xff, (prev >> 16) & 0xff, n);
+            return True;
+        }
+    }
     if (prevleaf && op == EV_WIDEN) {
         b->code[b->n - 1] = ev_word(EV_LWIDEN, (prev >> 8) & 0xff, (w >> 8) & 0xff, 0);
         return True;
