@@ -287,6 +287,23 @@ test_pagebuf() {
     } | expect_json pagebuf backward "$o"
 }
 
+test_sigyoung() {
+    # a young vector in a register saved in a signal frame (tool/ct_gc.h)
+    local i=$T/sy.in o=$T/sy.out
+    gen "$i" 64
+    run_prog sigyoung "$o" sigyoung "$i" OUT || return
+    {
+        row "$o" 0 1 "$i" 3 4
+        row "$o" 1 2 "$i" 0 1
+        row "$o" 2 3 "$i" 2 3
+        row "$o" 3 4 "$i" 1 2
+        row "$o" 4 5 "$i" 5 6
+        row "$o" 5 6 "$i" 4 5
+        row "$o" 6 7 "$i" 7 8
+        row "$o" 7 8 "$i" 6 7
+    } | expect_json sigyoung backward "$o"
+}
+
 test_threadcopy() {
     local o=$T/thr.out
     run_prog threadcopy "$o" threadcopy "$IN" OUT || return
@@ -326,6 +343,7 @@ test_bigbuf
 test_forkcopy
 test_forkwarm
 test_pagebuf
+test_sigyoung
 test_threadcopy
 test_bigread
 finish

@@ -236,18 +236,15 @@ SW ct_h_eval_run(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
 #define P1 ((w >> 16) & 0xff)
 #define P2 (w >> 24)
 #define NEXT do { w = *code++; STAT(ST_EVOPS); goto *tab[w & 0xff]; } while (0)
-#define ESCAPE(w) do { if (UNLIKELY(SW_KIND(w) == SW_LOC)) (w) = sw_escape(w); } while (0)
-#define EXPORT do { ESCAPE(sp[-1]); ev_scratch[*code++] = sp[-1]; NEXT; } while (0)
-    vec_local_reset();
-    vec_local_on = True;
+#define EXPORT do { ev_scratch[*code++] = sp[-1]; NEXT; } while (0)
     NEXT;
 #define LEAF(l) ((l) == 0 ? l0 : (l) == 1 ? l1 : (l) == 2 ? l2 : (l) == 3 ? l3 : (l) == 4 ? l4 \
                  : ev_scratch[EV_MLEAF(l)])
-#define XDROP do { ESCAPE(sp[-1]); ev_scratch[*code++] = sp[-1]; sp--; NEXT; } while (0)
+#define XDROP do { ev_scratch[*code++] = sp[-1]; sp--; NEXT; } while (0)
 #define OP3(l, body) l: body; NEXT; l##_x: body; EXPORT; l##_xd: body; XDROP;
 leaf: *sp++ = LEAF(P0); NEXT;
 cnst: *sp++ = *code++; NEXT;
-expdrop: sp--; ESCAPE(*sp); ev_scratch[P0] = *sp; NEXT;
+expdrop: sp--; ev_scratch[P0] = *sp; NEXT;
 OP3(lsub, *sp++ = ev_sub(LEAF(P0), P1, P2))
 OP3(lwiden, *sp++ = ev_widen(LEAF(P0), P1))
 OP3(uni0, sp[-1] = ev_union(sp[-1], P0, 0, P1))
@@ -262,18 +259,17 @@ OP3(piece, b = *--sp; sp[-1] = ev_piece(sp[-1], b, P0, P1, P2))
 OP3(shift, b = *--sp; sp[-1] = ev_shift(sp[-1], P0, b, P1))
 OP3(shiftc, sp[-1] = ev_shift(sp[-1], P0, P2, P1))
 OP3(addr, d = *--sp; c = *--sp; b = *--sp; a = *--sp; sp[-1] = ev_addr(sp[-1], a, b, c, d))
-exp: ESCAPE(sp[-1]); ev_scratch[P0] = sp[-1]; NEXT;
+exp: ev_scratch[P0] = sp[-1]; NEXT;
 imp: *sp++ = ev_scratch[P0]; NEXT;
 drop: sp--; NEXT;
-end: vec_local_on = False; ESCAPE(sp[-1]); return sp[-1];
-end0: vec_local_on = False; return 0;
+end: return sp[-1];
+end0: return 0;
 bad: VG_(tool_panic)("crosstag: bad shadow tree");
 #undef P0
 #undef P1
 #undef P2
 #undef NEXT
 #undef EXPORT
-#undef ESCAPE
 #undef LEAF
 #undef XDROP
 #undef OP3

@@ -59,10 +59,25 @@ static SW remap_word(SW w)
     return w;
 }
 
+static ULong regs[NWORDS];
+
+/* Intern the young words thread t's shadow registers hold. */
+void gc_escape_regs(ThreadId t)
+{
+    Bool changed = False;
+    VG_(get_shadow_regs_area)(t, (UChar *)regs, 1, 0, sizeof regs);
+    for (UInt i = 0; i < NWORDS; i++)
+        if (SW_KIND(regs[i]) == SW_LOC) { regs[i] = sw_escape(regs[i]); changed = True; }
+    if (changed) VG_(set_shadow_regs_area)(t, 1, 0, sizeof regs, (const UChar *)regs);
+}
+
 void gc_maybe(void)
 {
+    if (young_any() && live_tid) {
+        for (ThreadId t = 1; t <= VG_N_THREADS; t++) if (live_tid[t]) gc_escape_regs(t);
+        young_reset();
+    }
     if (!lab_gc_wanted() || !live_tid) return;
-    static ULong regs[NWORDS];
     lab_gc_begin();
     sh_foreach_sec(mark_sec, NULL);
     for (ThreadId t = 1; t <= VG_N_THREADS; t++) {

@@ -1,4 +1,5 @@
-/* ct_gc.h — collection of label sets and vectors no longer referenced. */
+/* ct_gc.h — collection of label sets and vectors no longer referenced,
+ * and the emptying of the young-vector pool. */
 #ifndef CT_GC_H
 #define CT_GC_H
 #include "ct_tool.h"
@@ -10,5 +11,9 @@ void gc_thread_exited(ThreadId tid);
  * their tables small): no IR temporary is live there, so every set or
  * vector still in use is held by shadow memory or a shadow register. */
 void gc_maybe(void);
+/* Intern the young vectors (ct_labels.h) thread tid's shadow registers
+ * hold: before the core saves them in a signal frame, where a later reset
+ * of the pool could not reach them. */
+void gc_escape_regs(ThreadId tid);
 
 #endif

@@ -298,25 +298,43 @@ const UInt *vec_get(UInt vid, UInt *n)
 
 ULong vec_count(void) { return nvecs; }
 
-/* ---- local vectors (see ct_labels.h) ---- */
-#define LOC_MAX 256
-static UInt loc_ids[LOC_MAX][SW_MAXB], loc_n[LOC_MAX];
-static UInt nloc;
-Bool vec_local_on;
-
-void vec_local_reset(void) { nloc = 0; }
+/* ---- young vectors (see ct_labels.h) ----
+ * One bump array: a vector is its length followed by its ids, and a young
+ * word's id is the place of its length + 1.  4 MB, allocated at first use:
+ * enough for what hashing code makes in a timeslice (sha256sum: ~200,000
+ * vectors between two collection points). */
+#define YOUNG_MAX (1u << 20)
+static UInt *young;
+static UInt nyoung;
 
 const UInt *sw_vec(SW w, UInt *n)
 {
-    if (SW_KIND(w) == SW_LOC) { *n = loc_n[SW_ID(w) - 1]; return loc_ids[SW_ID(w) - 1]; }
+    if (SW_KIND(w) == SW_LOC) { *n = young[SW_ID(w) - 1]; return young + SW_ID(w); }
     return vec_get(SW_ID(w), n);
 }
 
 SW sw_escape(SW w)
 {
     if (SW_KIND(w) != SW_LOC) return w;
-    UInt i = SW_ID(w) - 1;
-    return sw_make(SW_VEC, 0, vec_intern(loc_ids[i], loc_n[i]));
+    return sw_make(SW_VEC, 0, vec_intern(young + SW_ID(w), young[SW_ID(w) - 1]));
+}
+
+Bool young_any(void) { return nyoung != 0; }
+
+void young_reset(void)
+{
+    nyoung = 0;
+    lab_gc_epoch++;          /* ct_h_eval's caches may hold young words */
+}
+
+static SW young_new(const UInt *ids, UInt n)
+{
+    if (UNLIKELY(!young)) young = VG_(malloc)("ct.young", YOUNG_MAX * sizeof(UInt));
+    if (UNLIKELY(nyoung + 1 + n > YOUNG_MAX)) return sw_make(SW_VEC, 0, vec_intern(ids, n));
+    young[nyoung] = n;
+    VG_(memcpy)(young + nyoung + 1, ids, n * sizeof(UInt));
+    nyoung += 1 + n;
+    return sw_make(SW_LOC, 0, nyoung - n);
 }
 
 /* ================= shadow words ================= */
@@ -366,12 +384,7 @@ SW sw_from_bytes(const UInt *ids, UInt n)
         for (i = 1; i < k && ids[i] == ids[0] + i; i++) ;
         if (i == k) return sw_make(SW_LIN, len, ids[0]);
     }
-    if (vec_local_on && nloc < LOC_MAX) {
-        VG_(memcpy)(loc_ids[nloc], ids, k * sizeof(UInt));
-        loc_n[nloc++] = k;
-        return sw_make(SW_LOC, 0, nloc);
-    }
-    return sw_make(SW_VEC, 0, vec_intern(ids, k));
+    return young_new(ids, k);
 }
 
 UInt sw_collapse(SW w, UInt n)

@@ -74,7 +74,7 @@ typedef ULong SW;
 #define SW_UNI 0ULL
 #define SW_LIN 1ULL
 #define SW_VEC 2ULL
-#define SW_LOC 3ULL    /* a vector local to one ct_h_eval call (below) */
+#define SW_LOC 3ULL    /* a young vector, not interned (below) */
 #define SW_KIND(w) ((w) >> 62)
 #define SW_LEN(w)  ((UInt)(((w) >> 56) & 0x3f))
 #define SW_ID(w)   ((UInt)(w))
@@ -87,22 +87,26 @@ void sw_to_bytes(SW w, UInt n, UInt *out);    /* ids of bytes 0..n-1 */
 SW   sw_from_bytes(const UInt *ids, UInt n);  /* canonical word for ids[0..n) */
 UInt sw_collapse(SW w, UInt n);               /* union of the ids of bytes 0..n-1 */
 
-/* ---- local vectors ----
- * Inside one tree evaluation (ct_h_eval) most mixed words are intermediate
- * values that the next operation takes apart again (a byte swap's steps, a
- * hash round's rotations): interning each would hash it and add it to the
- * table for nothing.  While vec_local_on, sw_from_bytes keeps a new
- * vector in a small pool reset per evaluation (kind SW_LOC); what leaves
- * the evaluation goes through sw_escape, which interns it: the same id the
- * word would have had (an interned vector is known by its contents). */
-extern Bool vec_local_on;
-void vec_local_reset(void);
+/* ---- young vectors ----
+ * Most mixed words are short-lived values in registers (a byte swap's
+ * steps, a hash round's rotations, an encoder's shifted input): interning
+ * each would hash it, add it to the table and leave it for the collector.
+ * So sw_from_bytes keeps a new vector in a bump pool instead (kind SW_LOC,
+ * id = its place in the pool).  The pool is emptied at collection points
+ * (ct_gc.c), where no IR temporary is live: the few young words still held
+ * by shadow registers are interned there by sw_escape (the id the word
+ * would have had: an interned vector is known by its contents), and so
+ * are a thread's before the core copies them into a signal frame.  When
+ * the pool is full, new vectors are interned as before. */
 SW   sw_escape(SW w);                         /* SW_LOC -> SW_VEC, others as they are */
+Bool young_any(void);                         /* the pool holds vectors */
+void young_reset(void);                       /* empty it (every SW_LOC word is dead) */
 const UInt *sw_vec(SW w, UInt *n);            /* the ids of a VEC or LOC word */
 
 /* ---- garbage collection (ct_gc.c) ---- */
 Bool lab_gc_wanted(void);
-extern UInt lab_gc_epoch;     /* collections so far: ids keep their meaning between two */
+extern UInt lab_gc_epoch;     /* collections and young-pool resets so far: ids keep
+                                 their meaning between two */
 /* Rebuild set and vector tables keeping only ids `live` marks; remap gives
  * the new id of a kept one.  Used only by ct_gc.c. */
 void lab_gc_begin(void);

@@ -136,6 +136,14 @@ static void reg_written(CorePart part, ThreadId tid, PtrdiffT off, SizeT size)
 
 static void thread_created(ThreadId parent, ThreadId child) { (void)parent; gc_thread_created(child); }
 
+/* The core saves the interrupted registers, shadows too, in the signal
+ * frame on the client's stack, out of the young pool's reach. */
+static void signal_delivered(ThreadId tid, Int sigNo, Bool alt_stack)
+{
+    (void)sigNo; (void)alt_stack;
+    gc_escape_regs(tid);
+}
+
 /* Collection points: every syscall, and every time the scheduler resumes a
  * thread (at least every timeslice of ~100000 blocks, so a loop that never
  * makes a syscall is collected too).  There every shadow lives in the
@@ -207,6 +215,7 @@ static void pre_clo_init(void)
     VG_(track_pre_thread_ll_create)(thread_created);
     VG_(track_pre_thread_ll_exit)(gc_thread_exited);
     VG_(track_start_client_code)(resume_client);
+    VG_(track_pre_deliver_signal)(signal_delivered);
     VG_(atfork)(before_fork, NULL, child_after_fork);
 }
 
