@@ -58,7 +58,7 @@ static inline SW ev_addr(SW data, ULong t0, SW s0, ULong t1, SW s1)
     return ct_h_addr_load(data, t0, s0, t1, s1);
 }
 
-SW ev_scratch[EV_MAX_EXPORT + EV_MAX_LEAVES - EV_REG_LEAVES];
+SW ev_scratch[EV_MAX_EXPORT + EV_MAX_LEAVES];
 
 /* ---- results by pattern ----
  * Take every shadow leaf of a tree that is clean or a uniform word of one
@@ -237,9 +237,10 @@ SW ct_h_eval_run(const UInt *code, SW l0, SW l1, SW l2, SW l3, SW l4)
 #define P2 (w >> 24)
 #define NEXT do { w = *code++; STAT(ST_EVOPS); goto *tab[w & 0xff]; } while (0)
 #define EXPORT do { ev_scratch[*code++] = sp[-1]; NEXT; } while (0)
+    SW *lv = ev_scratch + EV_MLEAF(0);
+    lv[0] = l0; lv[1] = l1; lv[2] = l2; lv[3] = l3; lv[4] = l4;
     NEXT;
-#define LEAF(l) ((l) == 0 ? l0 : (l) == 1 ? l1 : (l) == 2 ? l2 : (l) == 3 ? l3 : (l) == 4 ? l4 \
-                 : ev_scratch[EV_MLEAF(l)])
+#define LEAF(l) (lv[l])
 #define XDROP do { ev_scratch[*code++] = sp[-1]; sp--; NEXT; } while (0)
 #define OP3(l, body) l: body; NEXT; l##_x: body; EXPORT; l##_xd: body; XDROP;
 leaf: *sp++ = LEAF(P0); NEXT;

@@ -63,8 +63,10 @@ enum {
 /* Values of shared operations computed inside a tree, read by the
  * translated code right after the call (one thread runs at a time, and the
  * reads follow the call in the same block). */
-extern SW ev_scratch[EV_MAX_EXPORT + EV_MAX_LEAVES - EV_REG_LEAVES];
-#define EV_MLEAF(l) (EV_MAX_EXPORT + (l) - EV_REG_LEAVES)   /* slot of leaf l >= 5 */
+extern SW ev_scratch[EV_MAX_EXPORT + EV_MAX_LEAVES];
+/* Slot of leaf l: the translated code stores leaves >= 5 there, the
+ * interpreter the first five (one indexed load per leaf, no branches). */
+#define EV_MLEAF(l) (EV_MAX_EXPORT + (l))
 
 /* One instruction word: opcode in bits 0..7, params in 8..15, 16..23, 24..31. */
 static inline UInt ev_word(UInt op, UInt p0, UInt p1, UInt p2)
